@@ -1,0 +1,146 @@
+"""wskit.live clients: the plain-cell client, the async client, the raw socket, the log."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+
+import pytest
+
+import wskit
+from wskit.codec import handshake as hs
+from wskit.live.log import TrafficLog
+
+
+def test_client_records_handshake_and_timings():
+    srv = wskit.EchoServer()
+    c = wskit.connect(srv.url, origin="https://friend.example", subprotocols=None)
+    assert set(c.timings) == {"tcp_connect", "upgrade"}
+    assert all(0 < t < 1 for t in c.timings.values())
+    request, response = c.handshake.request, c.handshake.response
+    assert request.headers.get("Origin") == "https://friend.example"
+    assert response.status == 101
+    hs.check_response(response, request.key)
+    assert "open" in repr(c)
+
+
+def test_send_json_and_reject_other_types():
+    srv = wskit.EchoServer()
+    c = wskit.connect(srv.url)
+    c.send({"hello": [1, 2]})
+    assert json.loads(c.recv()) == {"hello": [1, 2]}
+    with pytest.raises(TypeError, match=r"str .* bytes"):
+        c.send(3.14)
+
+
+def test_recv_times_out_instead_of_hanging():
+    srv = wskit.EchoServer()
+    c = wskit.connect(srv.url)
+    started = time.monotonic()
+    with pytest.raises(TimeoutError, match=r"0\.2 s"):
+        c.recv(timeout=0.2)
+    assert time.monotonic() - started < 2
+    c.send("still fine")  # the connection survives a timeout
+    assert c.recv() == "still fine"
+
+
+def test_connect_errors_are_clear():
+    with pytest.raises(ValueError, match="ws://"):
+        wskit.connect("http://127.0.0.1:1/")
+    with pytest.raises(TypeError, match="unknown options"):
+        wskit.connect("ws://127.0.0.1:1/", oirgin="typo")
+    srv = wskit.EchoServer()
+    port = srv.port
+    srv.stop()
+    with pytest.raises(ConnectionRefusedError):
+        wskit.connect(f"ws://127.0.0.1:{port}/")
+    assert wskit.live_objects() == []
+
+
+def test_close_with_code_and_reason():
+    srv = wskit.EchoServer()
+    c = wskit.connect(srv.url)
+    c.close(4000, "bye friend")
+    assert c.closed and c.close_code == 4000
+    closed = srv.log.wait_for(lambda r: r.opcode == "CLOSED")
+    assert (closed.code, closed.info) == (4000, "bye friend")
+    c.close()  # twice is fine
+
+
+def test_async_client_from_another_event_loop():
+    """A notebook cell's `await` runs on the kernel's loop, not on wskit's."""
+    srv = wskit.EchoServer()
+
+    async def cell():
+        async with await wskit.aconnect(srv.url) as c:
+            await c.send("from await")
+            reply = await c.recv()
+            rtt = await c.ping()
+        return reply, rtt, c
+
+    reply, rtt, c = asyncio.run(cell())
+    assert reply == "from await" and rtt > 0 and c.closed
+    assert [r.opcode for r in c.log.messages()] == ["TEXT", "TEXT"]
+
+
+def test_raw_socket_speaks_the_handshake_by_hand():
+    srv = wskit.EchoServer()
+    raw = wskit.RawSocket(srv.url)
+    key = hs.generate_key()
+    response = raw.send_request(hs.build_request(f"127.0.0.1:{srv.port}", key=key))
+    hs.check_response(response, key)
+    assert raw.connect_time > 0
+    assert bytes(raw.sent).startswith(b"GET / HTTP/1.1\r\n")
+    assert bytes(raw.received).startswith(b"HTTP/1.1 101 Switching Protocols\r\n")
+    srv.log.wait_for(lambda r: r.opcode == "OPEN")
+    with pytest.raises(TypeError, match="bytes"):
+        raw.send("text")
+    raw.close()
+    with pytest.raises(OSError, match="closed"):
+        raw.send(b"x")
+
+
+def test_raw_socket_read_times_out_clearly():
+    srv = wskit.EchoServer()
+    with wskit.RawSocket(srv.url, timeout=0.2) as raw, pytest.raises(TimeoutError, match="nothing more"):
+        raw.recv_head()  # we sent nothing, so the server says nothing
+
+
+# --- the traffic log itself -----------------------------------------------------------
+
+
+def test_log_is_bounded_and_counts_what_it_dropped():
+    log = TrafficLog(maxlen=3)
+    for i in range(5):
+        log.add("sent", "TEXT", data=str(i), size=1)
+    assert [r.data for r in log] == ["2", "3", "4"]
+    assert log.dropped == 2
+    assert "(2 earlier records not shown)" in log.table()
+
+
+def test_log_subscribers_and_a_broken_one():
+    log = TrafficLog()
+    seen = []
+    unsubscribe = log.subscribe(seen.append)
+    log.subscribe(lambda record: 1 / 0)
+    log.add("sent", "TEXT", data="a", size=1)
+    # The broken viewer is dropped and reported in the log itself.
+    assert [r.opcode for r in seen] == ["TEXT", "ERROR"]
+    assert log[-1].opcode == "ERROR" and "ZeroDivisionError" in log[-1].info
+    unsubscribe()
+    log.add("sent", "TEXT", data="b", size=1)
+    assert len(seen) == 2
+
+
+def test_log_wait_for_times_out():
+    log = TrafficLog()
+    with pytest.raises(TimeoutError):
+        log.wait_for(lambda r: True, timeout=0.05)
+
+
+def test_log_json_export():
+    log = TrafficLog()
+    log.add("received", "BINARY", data=b"\x01\x02", size=2)
+    [row] = json.loads(log.to_json())
+    assert row["data"] == "0102" and row["data_encoding"] == "hex"

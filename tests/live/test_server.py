@@ -1,0 +1,221 @@
+"""wskit.live servers: start, serve, refuse, replace, stop."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+import websockets
+
+import wskit
+from wskit.codec import handshake as hs
+
+from .helpers import open_fds, refuses
+
+
+def test_echo_server_is_ready_when_the_constructor_returns():
+    srv = wskit.EchoServer()
+    assert srv.running and srv.port > 0
+    assert srv.url == f"ws://127.0.0.1:{srv.port}/"
+    with wskit.connect(srv.url) as c:  # no sleep, no retry
+        c.send("hello")
+        assert c.recv() == "hello"
+        c.send(b"\x00\xff")
+        assert c.recv() == b"\x00\xff"
+    srv.stop()
+    assert not srv.running and refuses(srv.port)
+    srv.stop()  # twice is fine
+
+
+def test_server_binds_to_loopback_by_default():
+    srv = wskit.EchoServer()
+    assert srv._server.sockets[0].getsockname()[0] == "127.0.0.1"
+
+
+def test_server_log_records_each_message_and_event():
+    srv = wskit.EchoServer()
+    c = wskit.connect(srv.url)
+    c.send("one")
+    c.recv()
+    c.close()
+    srv.log.wait_for(lambda r: r.opcode == "CLOSED")
+    kinds = [(r.direction, r.opcode) for r in srv.log]
+    assert kinds == [
+        ("event", "OPEN"),
+        ("received", "TEXT"),
+        ("sent", "TEXT"),
+        ("received", "CLOSE"),
+        ("sent", "CLOSE"),
+        ("event", "CLOSED"),
+    ]
+    received = srv.log.messages("received")[0]
+    assert (received.data, received.size, received.conn) == ("one", 3, 1)
+    closed = srv.log[-1]
+    assert closed.code == 1000
+    [handshake] = srv.log.handshakes
+    assert handshake.accepted and handshake.request.key is not None
+    assert handshake.response.headers.get("Sec-WebSocket-Accept") == hs.accept_key(handshake.request.key)
+
+
+def test_ping_is_logged_before_its_pong():
+    srv = wskit.EchoServer()
+    c = wskit.connect(srv.url)
+    rtt = c.ping(b"abc")
+    assert 0 < rtt < 1
+    srv.log.wait_for(lambda r: r.opcode == "PONG")
+    order = [(r.direction, r.opcode, r.data) for r in srv.log if r.is_control]
+    assert order[:2] == [("received", "PING", b"abc"), ("sent", "PONG", b"abc")]
+
+
+def test_a_fragmented_message_is_one_record():
+    async def fragments(ws):
+        await ws.send(["Sure, ", "let's ", "start"])  # three frames, one message
+
+    srv = wskit.Server(fragments)
+    c = wskit.connect(srv.url)
+    assert c.recv() == "Sure, let's start"
+    [record] = c.log.messages("received")
+    # websockets ends an iterable with an empty final frame: 3 + 1 on the wire.
+    assert (record.size, record.info) == (17, "4 frames")
+
+
+@pytest.mark.parametrize(
+    ("mutate", "status", "needle"),
+    [
+        (lambda r: r.without_header("Sec-WebSocket-Key"), 400, b"Sec-WebSocket-Key"),
+        (lambda r: r.with_header("Sec-WebSocket-Version", "8"), 426, b"13"),
+        (lambda r: r.with_header("Origin", "https://evil.example"), 403, b"Origin"),
+        (lambda r: r.without_header("Upgrade"), 426, b"Upgrade"),
+    ],
+)
+def test_bad_handshakes_get_the_rfc_answer(mutate, status, needle):
+    srv = wskit.EchoServer(origins=["https://friend.example"])
+    good = hs.build_request(f"127.0.0.1:{srv.port}", origin="https://friend.example")
+    with wskit.RawSocket(srv.url) as raw:
+        response = raw.send_request(mutate(good))
+    assert response.status == status
+    assert needle in response.body
+    if status == 426 and b"13" in needle:
+        assert response.headers.get("Sec-WebSocket-Version") == "13"
+    rejected = srv.log.wait_for(lambda r: r.opcode == "REJECTED")
+    assert rejected.code == status
+    assert srv.log.handshakes[-1].response.status == status
+
+
+def test_a_bad_handshake_does_not_disturb_another_client():
+    srv = wskit.EchoServer()
+    c = wskit.connect(srv.url)
+    c.send("before")
+    assert c.recv() == "before"
+    with wskit.RawSocket(srv.url) as raw:  # HTTP, but not an Upgrade
+        raw.send(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert raw.recv_all().startswith(b"HTTP/1.1 426 Upgrade Required\r\n")
+    with wskit.RawSocket(srv.url) as raw:  # not HTTP at all: websockets hangs up
+        raw.send(b"\x16\x03\x01 a TLS hello, say\r\n\r\n")
+        assert raw.recv_all() == b""
+    c.send("after")
+    assert c.recv() == "after"
+    with wskit.connect(srv.url) as c2:  # and the server still accepts
+        c2.send("new")
+        assert c2.recv() == "new"
+
+
+def test_a_refused_client_gets_a_clear_error():
+    srv = wskit.EchoServer(origins=["https://friend.example"])
+    with pytest.raises(wskit.HandshakeRefused, match=r"403 Forbidden.*Origin") as info:
+        wskit.connect(srv.url, origin="https://evil.example")
+    assert info.value.status == 403
+    assert info.value.response.status == 403
+    assert wskit.live_objects() == [srv]  # the failed client is not left registered
+
+
+def test_a_handler_error_is_logged_and_the_server_survives():
+    async def buggy(ws):
+        message = await ws.recv()
+        raise ValueError(f"cannot handle {message!r}")
+
+    srv = wskit.Server(buggy)
+    c = wskit.connect(srv.url)
+    c.send("boom")
+    with pytest.raises(websockets.ConnectionClosedError):
+        c.recv()
+    assert c.close_code == 1011
+    error = srv.log.wait_for(lambda r: r.opcode == "ERROR")
+    assert "Traceback" in error.info and "cannot handle 'boom'" in error.info
+    c2 = wskit.connect(srv.url)
+    c2.send("again")
+    srv.log.wait_for(lambda r: r.opcode == "ERROR" and r.conn == 2)
+
+
+def test_handler_must_be_async():
+    def not_async(ws):
+        pass
+
+    with pytest.raises(TypeError, match="async def"):
+        wskit.Server(not_async)
+    assert wskit.live_objects() == []
+
+
+def test_same_name_replaces_the_running_server():
+    first = wskit.EchoServer(name="friend")
+    c = wskit.connect(first.url)
+    second = wskit.EchoServer(name="friend")
+    assert not first.running and refuses(first.port)
+    assert second.running
+    assert wskit.live_objects() == [c, second]
+    with pytest.raises(websockets.ConnectionClosed):
+        c.recv(timeout=2)
+    assert c.close_code == 1001  # going away
+
+
+def test_a_rerun_cell_replaces_its_server():
+    """ipykernel names each cell's code after a hash of its source."""
+    cell = "srv = wskit.EchoServer()\n"
+    code = compile(cell, "/tmp/ipykernel_4242/1234567.py", "exec")
+    namespace = {"wskit": wskit}
+    exec(code, namespace)
+    first = namespace["srv"]
+    exec(code, namespace)
+    second = namespace["srv"]
+    assert first is not second and not first.running and second.running
+    assert first.name == second.name == "echo@1234567.py:1"
+    assert wskit.live_objects() == [second]
+    # Outside a cell, or inside a function, servers never replace each other.
+    a, b = wskit.EchoServer(), wskit.EchoServer()
+    assert a.running and b.running and a.name != b.name
+
+
+def test_stop_all_leaves_no_thread_socket_or_descriptor():
+    wskit.stop_all()
+    threads, fds = threading.active_count(), open_fds()
+    servers = [wskit.EchoServer() for _ in range(3)]
+    clients = [wskit.connect(s.url) for s in servers]
+    raw = wskit.RawSocket(servers[0].url)
+    for c in clients:
+        c.send("x")
+        c.recv()
+    assert any(t.name == "wskit-loop" for t in threading.enumerate())
+    wskit.stop_all()
+    assert wskit.live_objects() == []
+    assert threading.active_count() == threads
+    assert open_fds() == fds
+    assert all(refuses(s.port) for s in servers)
+    assert all(c.closed for c in clients) and raw.sock is None
+    # ...and the kit starts again afterwards.
+    with wskit.EchoServer() as srv, wskit.connect(srv.url) as c:
+        c.send("again")
+        assert c.recv() == "again"
+
+
+def test_context_managers_stop_what_they_started():
+    with wskit.EchoServer() as srv:
+        port = srv.port
+    assert refuses(port)
+    assert wskit.live_objects() == []
+
+
+def test_repr_tells_state():
+    srv = wskit.EchoServer(name="demo")
+    assert repr(srv) == f"<EchoServer 'demo' ws://127.0.0.1:{srv.port}/ running, 0 open>"
+    srv.stop()
+    assert repr(srv) == "<EchoServer 'demo' stopped>"

@@ -1,0 +1,70 @@
+"""wskit: the kit behind the course on real-time web communication.
+
+>>> import wskit
+>>> srv = wskit.EchoServer()        # a live server on 127.0.0.1, free port
+>>> c = wskit.connect(srv.url)      # a client for plain cells
+>>> c.send("hello"); c.recv()
+'hello'
+>>> wskit.stop_all()                # every server, client and thread gone
+
+Layers: :mod:`wskit.codec` (pure bytes, standard library only) and
+:mod:`wskit.live` (servers and clients on a background loop). The names
+below are imported on first use, so ``import wskit.codec`` alone never
+pulls in asyncio or websockets.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+
+__all__ = [
+    "codec",
+    "live",
+    "Server",
+    "EchoServer",
+    "Client",
+    "AsyncClient",
+    "connect",
+    "aconnect",
+    "RawSocket",
+    "HandshakeRefused",
+    "TrafficLog",
+    "Record",
+    "Handshake",
+    "stop_all",
+    "live_objects",
+]
+
+if TYPE_CHECKING:  # pragma: no cover
+    from . import codec, live
+    from .live import (
+        AsyncClient,
+        Client,
+        EchoServer,
+        Handshake,
+        HandshakeRefused,
+        RawSocket,
+        Record,
+        Server,
+        TrafficLog,
+        aconnect,
+        connect,
+        live_objects,
+        stop_all,
+    )
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("codec", "live"):
+        return importlib.import_module(f".{name}", __name__)
+    if name in __all__:
+        return getattr(importlib.import_module(".live", __name__), name)
+    raise AttributeError(f"module 'wskit' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

@@ -1,0 +1,29 @@
+"""Servers and clients that run inside the kernel, on one background loop.
+
+Everything here runs on the shared ``wskit-loop`` thread (see
+:mod:`wskit.live.loop`): servers start on 127.0.0.1 and a free port, survive
+between cells, replace themselves when a cell is re-run, and all stop with
+:func:`stop_all`. Each keeps a :class:`~wskit.live.log.TrafficLog`.
+"""
+
+from .client import AsyncClient, Client, HandshakeRefused, aconnect, connect
+from .log import Handshake, Record, TrafficLog
+from .loop import live_objects, stop_all
+from .raw import RawSocket
+from .server import EchoServer, Server
+
+__all__ = [
+    "AsyncClient",
+    "Client",
+    "EchoServer",
+    "Handshake",
+    "HandshakeRefused",
+    "RawSocket",
+    "Record",
+    "Server",
+    "TrafficLog",
+    "aconnect",
+    "connect",
+    "live_objects",
+    "stop_all",
+]

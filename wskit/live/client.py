@@ -1,0 +1,373 @@
+"""WebSocket clients for notebook cells, on the shared wskit loop.
+
+Two flavours over one core:
+
+* :func:`connect` returns a :class:`Client` for plain cells:
+  ``c.send("hi"); c.recv()``.
+* :func:`aconnect` returns an :class:`AsyncClient` for ``await`` in cells:
+  ``c = await wskit.aconnect(url); await c.send("hi"); await c.recv()``.
+
+Both open the TCP connection themselves and then hand the socket to the real
+``websockets`` client for the opening handshake, so that :attr:`timings`
+can split the time to connect into TCP connect and HTTP upgrade.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import json
+import socket
+import time
+import urllib.parse
+from collections.abc import Iterable
+from typing import Any
+
+import websockets
+from websockets.asyncio.client import connect as ws_connect
+
+from ..codec.handshake import Response
+from . import loop as _loop
+from ._traffic import LoggedClientConnection, to_request, to_response
+from .log import Handshake, TrafficLog
+
+__all__ = ["AsyncClient", "Client", "HandshakeRefused", "aconnect", "connect"]
+
+Message = str | bytes
+
+
+class HandshakeRefused(ConnectionError):
+    """The server answered the Upgrade request with something other than 101.
+
+    Attributes:
+        status: the HTTP status (400, 403, 426, ...).
+        response: the whole response, as a :class:`wskit.codec.handshake.Response`.
+    """
+
+    def __init__(self, response: Response) -> None:
+        self.status = response.status
+        self.response = response
+        body = response.body.decode("utf-8", "replace").strip()
+        super().__init__(
+            f"the server refused the WebSocket handshake: {response.status} {response.reason}"
+            + (f" — {body}" if body else "")
+        )
+
+
+def _encode(message: Any) -> Message:
+    if isinstance(message, (str, bytes)):
+        return message
+    if isinstance(message, (bytearray, memoryview)):
+        return bytes(message)
+    if isinstance(message, (dict, list)):
+        return json.dumps(message)
+    raise TypeError(
+        f"send() takes str (a text frame), bytes (a binary frame) or a dict/list "
+        f"(sent as JSON text); got {type(message).__name__}"
+    )
+
+
+class _Core:
+    """What both client flavours share; its coroutines run on the wskit loop."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        origin: str | None,
+        subprotocols: Iterable[str] | None,
+        headers: dict[str, str] | None,
+        compression: str | None,
+        max_size: int | None,
+        ping_interval: float | None,
+        timeout: float,
+        log_size: int,
+    ) -> None:
+        parsed = urllib.parse.urlsplit(url)
+        if parsed.scheme not in ("ws", "wss") or not parsed.hostname:
+            raise ValueError(f"expected a ws:// or wss:// URL such as 'ws://127.0.0.1:8765/', got {url!r}")
+        self.url = url
+        self.host = parsed.hostname
+        self.port = parsed.port or (443 if parsed.scheme == "wss" else 80)
+        self.timeout = timeout
+        self.log = TrafficLog(log_size)
+        self.timings: dict[str, float] = {}
+        self.ws: LoggedClientConnection | None = None
+        self._options: dict[str, Any] = dict(
+            origin=origin,
+            subprotocols=list(subprotocols) if subprotocols is not None else None,
+            additional_headers=headers,
+            compression=compression,
+            max_size=max_size,
+            ping_interval=ping_interval,
+            open_timeout=timeout,
+            proxy=None,
+        )
+
+    async def open(self) -> None:
+        loop = asyncio.get_running_loop()
+        started = time.perf_counter()
+        try:  # an IP address needs no resolver (and no executor thread)
+            ip = ipaddress.ip_address(self.host)
+            family = socket.AF_INET6 if ip.version == 6 else socket.AF_INET
+            address: tuple[Any, ...] = (self.host, self.port)
+        except ValueError:
+            infos = await loop.getaddrinfo(self.host, self.port, type=socket.SOCK_STREAM)
+            family, _, _, _, address = infos[0]
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setblocking(False)
+        try:
+            await asyncio.wait_for(loop.sock_connect(sock, address), self.timeout)
+        except BaseException:
+            sock.close()
+            raise
+        connected = time.perf_counter()
+        attempt: list[LoggedClientConnection] = []
+
+        def connection_factory(*args: Any, **kwargs: Any) -> LoggedClientConnection:
+            connection = LoggedClientConnection(*args, **kwargs)
+            connection.wskit_attach(self.log, 0)
+            attempt.append(connection)
+            return connection
+
+        try:
+            self.ws = await ws_connect(
+                self.url, sock=sock, create_connection=connection_factory, **self._options
+            )
+        except websockets.InvalidStatus as exc:
+            response = to_response(exc.response)
+            self._log_handshake(attempt, response)
+            self.log.add("event", "REJECTED", code=response.status,
+                         info=response.body.decode("utf-8", "replace").strip())
+            raise HandshakeRefused(response) from None
+        finally:
+            if self.ws is None:
+                sock.close()
+        upgraded = time.perf_counter()
+        self._log_handshake(attempt, to_response(self.ws.response))
+        self.ws.wskit_opened = True
+        self.log.add("event", "OPEN", info=self.url)
+        self.timings = {"tcp_connect": connected - started, "upgrade": upgraded - connected}
+
+    def _log_handshake(self, attempt: list[LoggedClientConnection], response: Response) -> None:
+        if attempt and attempt[0].request is not None:
+            self.log.add_handshake(0, to_request(attempt[0].request), response)
+
+    def _open_ws(self) -> LoggedClientConnection:
+        if self.ws is None:
+            raise RuntimeError("this client is not connected")
+        return self.ws
+
+    async def send(self, message: Any) -> None:
+        await self._open_ws().send(_encode(message))
+
+    async def recv(self, timeout: float | None) -> Message:
+        ws = self._open_ws()
+        try:
+            return await asyncio.wait_for(ws.recv(), timeout)
+        except asyncio.TimeoutError:
+            raise TimeoutError(f"no message received within {timeout} s") from None
+
+    async def ping(self, data: bytes | None) -> float:
+        waiter = await self._open_ws().ping(data)
+        return await asyncio.wait_for(waiter, self.timeout)
+
+    async def close(self, code: int, reason: str) -> None:
+        if self.ws is not None:
+            await self.ws.close(code, reason)
+
+    @property
+    def handshake(self) -> Handshake | None:
+        return self.log.handshakes[-1] if self.log.handshakes else None
+
+    @property
+    def closed(self) -> bool:
+        return self.ws is None or self.ws.state is websockets.protocol.State.CLOSED
+
+    def describe(self, kind: str, name: str) -> str:
+        if self.ws is None:
+            state = "not connected"
+        else:
+            state = self.ws.state.name.lower()
+            if self.ws.close_code is not None:
+                state += f" ({self.ws.close_code} {self.ws.close_reason})".rstrip()
+        return f"<{kind} {name!r} {self.url} {state}>"
+
+
+class _ClientBase:
+    kind = "client"
+    _core: _Core
+    name: str
+
+    @property
+    def url(self) -> str:
+        """The URL connected to."""
+        return self._core.url
+
+    @property
+    def log(self) -> TrafficLog:
+        """The traffic log of this connection."""
+        return self._core.log
+
+    @property
+    def handshake(self) -> Handshake | None:
+        """The opening handshake: ``.request`` and ``.response``."""
+        return self._core.handshake
+
+    @property
+    def timings(self) -> dict[str, float]:
+        """Seconds spent on ``tcp_connect`` and on the HTTP ``upgrade``."""
+        return self._core.timings
+
+    @property
+    def closed(self) -> bool:
+        """The connection is closed (or never opened)."""
+        return self._core.closed
+
+    @property
+    def close_code(self) -> int | None:
+        """The close code, once closed."""
+        return self._core.ws.close_code if self._core.ws is not None else None
+
+    def __repr__(self) -> str:
+        return self._core.describe(type(self).__name__, self.name)
+
+
+class Client(_ClientBase):
+    """A WebSocket client for plain (non-async) notebook cells.
+
+    Create it with :func:`connect`. Each call blocks the cell until done and
+    raises a clear error on a timeout instead of hanging.
+    """
+
+    def __init__(self, url: str, *, name: str | None = None, **options: Any) -> None:
+        self._core = _Core(url, **options)
+        self.name = _loop.register(self, self.kind, name)
+        try:
+            _loop.run(self._core.open(), self._core.timeout + 1)
+        except BaseException:
+            _loop.unregister(self)
+            raise
+
+    def send(self, message: Any) -> None:
+        """Send a text (``str``), binary (``bytes``) or JSON (``dict``/``list``) message."""
+        _loop.run(self._core.send(message), self._core.timeout)
+
+    def recv(self, timeout: float | None = 5.0) -> Message:
+        """The next message; waits up to ``timeout`` seconds.
+
+        Raises:
+            TimeoutError: nothing arrived in time.
+            websockets.ConnectionClosed: the connection is closed.
+        """
+        wait = None if timeout is None else timeout + 1
+        return _loop.run(self._core.recv(timeout), wait)
+
+    def ping(self, data: bytes | None = None) -> float:
+        """Send a ping; return the seconds until its pong came back."""
+        return _loop.run(self._core.ping(data), self._core.timeout + 1)
+
+    def close(self, code: int = 1000, reason: str = "") -> None:
+        """Run the closing handshake (safe to call twice)."""
+        try:
+            if not self.closed:
+                _loop.run(self._core.close(code, reason), self._core.timeout + 1)
+        finally:
+            _loop.unregister(self)
+
+    stop = close
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class AsyncClient(_ClientBase):
+    """A WebSocket client for ``await`` in cells; create it with :func:`aconnect`."""
+
+    def __init__(self, core: _Core, name: str | None) -> None:
+        self._core = core
+        self.name = _loop.register(self, self.kind, name)
+
+    async def send(self, message: Any) -> None:
+        """Send a text, binary or JSON message."""
+        await _loop.arun(self._core.send(message))
+
+    async def recv(self, timeout: float | None = 5.0) -> Message:
+        """The next message; waits up to ``timeout`` seconds."""
+        return await _loop.arun(self._core.recv(timeout))
+
+    async def ping(self, data: bytes | None = None) -> float:
+        """Send a ping; return the seconds until its pong came back."""
+        return await _loop.arun(self._core.ping(data))
+
+    async def close(self, code: int = 1000, reason: str = "") -> None:
+        """Run the closing handshake."""
+        try:
+            await _loop.arun(self._core.close(code, reason))
+        finally:
+            _loop.unregister(self)
+
+    def stop(self) -> None:
+        """Close from synchronous code (used by :func:`wskit.stop_all`)."""
+        try:
+            if not self.closed:
+                _loop.run(self._core.close(1000, ""), self._core.timeout + 1)
+        finally:
+            _loop.unregister(self)
+
+    async def __aenter__(self) -> AsyncClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+
+_DEFAULTS: dict[str, Any] = dict(
+    origin=None,
+    subprotocols=None,
+    headers=None,
+    compression=None,
+    max_size=2**20,
+    ping_interval=20.0,
+    timeout=5.0,
+    log_size=10_000,
+)
+
+
+def connect(url: str, *, name: str | None = None, **options: Any) -> Client:
+    """Open a WebSocket connection from a plain cell.
+
+    Args:
+        url: ``ws://host:port/path``, e.g. a server's ``.url``.
+        name: re-connecting with the name of a live client closes that one.
+            At the top level of a cell it defaults to the cell.
+        origin: an ``Origin`` header, as a browser page would send.
+        subprotocols: subprotocols to offer.
+        headers: extra request headers (``{"Authorization": "Bearer ..."}``).
+        compression: ``None`` (default) or ``"deflate"``.
+        max_size: the largest message accepted, in bytes.
+        ping_interval: seconds between keepalive pings (``None``: never).
+        timeout: seconds for connecting and for each call.
+
+    Raises:
+        HandshakeRefused: the server answered with 400, 403, 426, ...
+        ConnectionRefusedError: nothing listens there.
+    """
+    unknown = set(options) - set(_DEFAULTS)
+    if unknown:
+        raise TypeError(f"connect() got unknown options {sorted(unknown)}; known: {sorted(_DEFAULTS)}")
+    return Client(url, name=name, **{**_DEFAULTS, **options})
+
+
+async def aconnect(url: str, *, name: str | None = None, **options: Any) -> AsyncClient:
+    """Like :func:`connect`, for ``await`` in a cell or in async code."""
+    unknown = set(options) - set(_DEFAULTS)
+    if unknown:
+        raise TypeError(f"aconnect() got unknown options {sorted(unknown)}; known: {sorted(_DEFAULTS)}")
+    core = _Core(url, **{**_DEFAULTS, **options})
+    name = name or _loop.cell_name("client")
+    await _loop.arun(core.open())
+    return AsyncClient(core, name)

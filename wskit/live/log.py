@@ -1,0 +1,253 @@
+"""The traffic log every wskit server and client keeps.
+
+A :class:`TrafficLog` holds :class:`Record` rows, one per message, control
+frame or connection event, and :class:`Handshake` rows, one per opening
+handshake (its request and response, as :mod:`wskit.codec.handshake` types).
+Records are added on the loop thread while a cell reads them, so the log is
+thread-safe; :meth:`TrafficLog.wait_for` lets a cell wait for a record
+instead of sleeping, and :meth:`TrafficLog.subscribe` lets a widget follow
+the traffic as it flows.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+
+from ..codec.handshake import Request, Response
+
+__all__ = ["CONTROL_OPCODES", "DATA_OPCODES", "Handshake", "Record", "TrafficLog"]
+
+DATA_OPCODES = ("TEXT", "BINARY")
+CONTROL_OPCODES = ("PING", "PONG", "CLOSE")
+ARROWS = {"sent": "→", "received": "←", "event": "•"}
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Record:
+    """One row of a traffic log.
+
+    Attributes:
+        time: seconds since the log started.
+        direction: ``"sent"``, ``"received"`` or ``"event"``.
+        opcode: ``TEXT``, ``BINARY``, ``PING``, ``PONG``, ``CLOSE`` for
+            frames; ``OPEN``, ``CLOSED``, ``REJECTED``, ``ERROR`` for events.
+        size: payload size in bytes (a fragmented message counts whole).
+        data: the payload: ``str`` for text, ``bytes`` otherwise.
+        conn: the connection number on a server (1, 2, ...); 0 on a client.
+        code: a close code, or the HTTP status of a rejected handshake.
+        info: a close reason, an error's traceback, a note such as
+            ``"3 frames"``.
+    """
+
+    time: float
+    direction: str
+    opcode: str
+    size: int = 0
+    data: str | bytes | None = None
+    conn: int = 0
+    code: int | None = None
+    info: str = ""
+
+    @property
+    def is_data(self) -> bool:
+        """A text or binary message."""
+        return self.opcode in DATA_OPCODES
+
+    @property
+    def is_control(self) -> bool:
+        """A ping, pong or close frame."""
+        return self.opcode in CONTROL_OPCODES
+
+    def preview(self, width: int = 48) -> str:
+        """The payload (or event details) in one short line."""
+        if self.opcode == "CLOSE" or self.direction == "event":
+            text = f"{'' if self.code is None else self.code} {self.info.strip()}".strip()
+            text = text.splitlines()[-1] if text else ""
+        elif isinstance(self.data, bytes):
+            text = self.data.hex(" ")
+        elif self.data is not None:
+            text = repr(self.data)
+        else:
+            text = ""
+        return text if len(text) <= width else text[: width - 1] + "…"
+
+    def to_dict(self) -> dict[str, object]:
+        """A JSON-ready dict (bytes as hex)."""
+        row = dataclasses.asdict(self)
+        if isinstance(self.data, bytes):
+            row["data"] = self.data.hex()
+            row["data_encoding"] = "hex"
+        return row
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Handshake:
+    """One opening handshake: what the client asked, what the server answered.
+
+    Attributes:
+        time: seconds since the log started, when the response was seen.
+        conn: the connection number (0 on a client).
+        request: the Upgrade request.
+        response: the server's answer (``101`` or a refusal).
+    """
+
+    time: float
+    conn: int
+    request: Request
+    response: Response
+
+    @property
+    def accepted(self) -> bool:
+        """The server answered 101 Switching Protocols."""
+        return self.response.status == 101
+
+
+class TrafficLog:
+    """Thread-safe, bounded log of the traffic of one server or client.
+
+    Args:
+        maxlen: records kept; older ones are dropped (and counted in
+            :attr:`dropped`) so a long run cannot exhaust memory.
+    """
+
+    def __init__(self, maxlen: int = 10_000) -> None:
+        self._records: deque[Record] = deque(maxlen=maxlen)
+        self.handshakes: list[Handshake] = []
+        self.dropped = 0
+        self._start = time.perf_counter()
+        self._cond = threading.Condition()
+        self._subscribers: list[Callable[[Record], None]] = []
+
+    # -- writing (loop thread) --
+
+    def now(self) -> float:
+        """Seconds since the log started."""
+        return time.perf_counter() - self._start
+
+    def add(self, direction: str, opcode: str, **fields: object) -> Record:
+        """Append a record stamped with the current time; wake waiters."""
+        record = Record(self.now(), direction, opcode, **fields)  # type: ignore[arg-type]
+        with self._cond:
+            if len(self._records) == self._records.maxlen:
+                self.dropped += 1
+            self._records.append(record)
+            subscribers = list(self._subscribers)
+            self._cond.notify_all()
+        for callback in subscribers:
+            try:
+                callback(record)
+            except Exception as exc:  # a broken viewer must not break the traffic
+                self.unsubscribe(callback)
+                self.add("event", "ERROR", info=f"log subscriber {callback!r} failed: {exc!r}")
+        return record
+
+    def add_handshake(self, conn: int, request: Request, response: Response) -> Handshake:
+        """Append a handshake."""
+        handshake = Handshake(self.now(), conn, request, response)
+        with self._cond:
+            self.handshakes.append(handshake)
+            self._cond.notify_all()
+        return handshake
+
+    # -- reading (any thread) --
+
+    @property
+    def records(self) -> list[Record]:
+        """A snapshot of the records, oldest first."""
+        with self._cond:
+            return list(self._records)
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+    def __iter__(self) -> Iterator[Record]:
+        return iter(self.records)
+
+    def __getitem__(self, index: int) -> Record:
+        return self.records[index]
+
+    def messages(self, direction: str | None = None, conn: int | None = None) -> list[Record]:
+        """The text and binary messages, optionally of one direction or connection."""
+        return [
+            r
+            for r in self.records
+            if r.is_data
+            and (direction is None or r.direction == direction)
+            and (conn is None or r.conn == conn)
+        ]
+
+    def wait_for(
+        self,
+        predicate: Callable[[Record], bool],
+        timeout: float = 5.0,
+    ) -> Record:
+        """The first record (already logged or yet to come) matching ``predicate``.
+
+        Raises:
+            TimeoutError: none arrived within ``timeout`` seconds.
+        """
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                for record in self._records:
+                    if predicate(record):
+                        return record
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError(f"no matching record in the traffic log within {timeout} s")
+                self._cond.wait(remaining)
+
+    def subscribe(self, callback: Callable[[Record], None]) -> Callable[[], None]:
+        """Call ``callback(record)`` for each new record (on the loop thread).
+
+        Returns:
+            A function that unsubscribes.
+        """
+        with self._cond:
+            self._subscribers.append(callback)
+        return lambda: self.unsubscribe(callback)
+
+    def unsubscribe(self, callback: Callable[[Record], None]) -> None:
+        """Stop calling ``callback``."""
+        with self._cond:
+            if callback in self._subscribers:
+                self._subscribers.remove(callback)
+
+    def clear(self) -> None:
+        """Forget every record and handshake."""
+        with self._cond:
+            self._records.clear()
+            self.handshakes.clear()
+            self.dropped = 0
+
+    def to_json(self) -> str:
+        """The records as a JSON array."""
+        return json.dumps([r.to_dict() for r in self.records], indent=1)
+
+    def table(self, last: int | None = 20) -> str:
+        """The last ``last`` records as a plain-text table (``None``: all)."""
+        records = self.records
+        if last is not None:
+            records = records[-last:]
+        lines = [f"{'ms':>9}  {'':1} {'conn':>4}  {'opcode':<8} {'size':>6}  data"]
+        for r in records:
+            conn = f"#{r.conn}" if r.conn else ""
+            lines.append(
+                f"{r.time * 1000:9.3f}  {ARROWS.get(r.direction, '?')} {conn:>4}  "
+                f"{r.opcode:<8} {r.size:>6}  {r.preview()}"
+            )
+        skipped = len(self._records) - len(records) + self.dropped
+        if skipped:
+            lines.insert(1, f"{'':9}  ({skipped} earlier records not shown)")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return f"<TrafficLog: {len(self)} records, {len(self.handshakes)} handshakes>"
+
+    def _repr_pretty_(self, printer, cycle: bool) -> None:  # IPython display
+        printer.text(self.table())

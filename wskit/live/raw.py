@@ -1,0 +1,162 @@
+"""A plain TCP socket for speaking WebSocket by hand.
+
+:class:`RawSocket` is the course's bare wire: you write the bytes of an
+Upgrade request (or of a frame) yourself, and read back exactly what the
+server sent. It is an ordinary blocking socket with a timeout on every read,
+so a cell waits for the bytes and never hangs for ever. Everything sent and
+received is kept in :attr:`RawSocket.sent` and :attr:`RawSocket.received`.
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+import urllib.parse
+
+from ..codec.handshake import Request, Response, parse_response
+from . import loop as _loop
+
+__all__ = ["RawSocket"]
+
+
+class RawSocket:
+    """A TCP connection with no WebSocket logic at all.
+
+    Args:
+        url: ``ws://host:port/`` (a server's ``.url``) or ``(host, port)``.
+        timeout: seconds each read may wait.
+        name: as for servers: re-running the cell closes the old socket.
+
+    Attributes:
+        connect_time: seconds the TCP three-way handshake took.
+        sent: every byte written, in order.
+        received: every byte read, in order.
+    """
+
+    kind = "raw"
+
+    def __init__(
+        self,
+        url: str | tuple[str, int],
+        *,
+        timeout: float = 5.0,
+        name: str | None = None,
+    ) -> None:
+        if isinstance(url, str):
+            parsed = urllib.parse.urlsplit(url)
+            if not parsed.hostname or not parsed.port:
+                raise ValueError(f"expected a URL with a host and port, e.g. srv.url; got {url!r}")
+            address = (parsed.hostname, parsed.port)
+        else:
+            address = url
+        self.address = address
+        self.timeout = timeout
+        self.sent = bytearray()
+        self.received = bytearray()
+        self._buffer = bytearray()
+        self.name = _loop.register(self, self.kind, name)
+        started = time.perf_counter()
+        try:
+            self.sock: socket.socket | None = socket.create_connection(address, timeout=timeout)
+        except BaseException:
+            _loop.unregister(self)
+            raise
+        self.connect_time = time.perf_counter() - started
+
+    def _socket(self) -> socket.socket:
+        if self.sock is None:
+            raise OSError("this RawSocket is closed")
+        return self.sock
+
+    def send(self, data: bytes) -> int:
+        """Write all of ``data``; return how many bytes that was."""
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise TypeError(f"a raw socket carries bytes; encode text first (got {type(data).__name__})")
+        self._socket().sendall(data)
+        self.sent += data
+        return len(data)
+
+    def _fill(self) -> bool:
+        """Read whatever the peer sent next; False at end of stream."""
+        try:
+            chunk = self._socket().recv(65536)
+        except TimeoutError:
+            raise TimeoutError(
+                f"the server sent nothing more within {self.timeout} s "
+                f"({len(self._buffer)} bytes waiting unread)"
+            ) from None
+        self.received += chunk
+        self._buffer += chunk
+        return bool(chunk)
+
+    def recv_until(self, marker: bytes) -> bytes:
+        """Read up to and including ``marker`` (e.g. ``b"\\r\\n\\r\\n"``).
+
+        Bytes after the marker stay buffered for the next read.
+        """
+        while (end := self._buffer.find(marker)) < 0:
+            if not self._fill():
+                raise ConnectionError(
+                    f"the connection closed before {marker!r} arrived; got {bytes(self._buffer)!r}"
+                )
+        end += len(marker)
+        data = bytes(self._buffer[:end])
+        del self._buffer[:end]
+        return data
+
+    def recv_head(self) -> bytes:
+        """Read one HTTP head, up to its blank line."""
+        return self.recv_until(b"\r\n\r\n")
+
+    def recv_exactly(self, n: int) -> bytes:
+        """Read exactly ``n`` bytes."""
+        while len(self._buffer) < n:
+            if not self._fill():
+                raise ConnectionError(
+                    f"the connection closed after {len(self._buffer)} of {n} bytes"
+                )
+        data = bytes(self._buffer[:n])
+        del self._buffer[:n]
+        return data
+
+    def recv_all(self) -> bytes:
+        """Read until the server closes the connection."""
+        while self._fill():
+            pass
+        data = bytes(self._buffer)
+        self._buffer.clear()
+        return data
+
+    def send_request(self, request: Request | bytes) -> Response:
+        """Send an HTTP request head; read and parse the server's response.
+
+        The response's body is read too when it has a ``Content-Length``;
+        after a ``101`` the bytes that follow (frames) stay buffered.
+        """
+        self.send(request.to_bytes() if isinstance(request, Request) else request)
+        head = self.recv_head()
+        response = parse_response(head)
+        length = response.headers.get("Content-Length")
+        if response.status != 101 and length and length.isdigit():
+            response = parse_response(head + self.recv_exactly(int(length)))
+        return response
+
+    def close(self) -> None:
+        """Close the socket (safe to call twice)."""
+        sock, self.sock = self.sock, None
+        if sock is not None:
+            sock.close()
+        _loop.unregister(self)
+
+    stop = close
+
+    def __enter__(self) -> RawSocket:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        host, port = self.address
+        state = "open" if self.sock is not None else "closed"
+        return f"<RawSocket {host}:{port} {state}, {len(self.sent)} bytes sent, {len(self.received)} received>"
