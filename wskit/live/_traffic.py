@@ -113,3 +113,15 @@ class LoggedServerConnection(_Logged, ServerConnection):
 
 class LoggedClientConnection(_Logged, ClientConnection):
     """A client-side connection that logs its traffic."""
+
+    def wskit_attach(self, log: TrafficLog, conn: int) -> None:
+        super().wskit_attach(log, conn)
+        process_response = self.protocol.process_response
+
+        def logged_process_response(response: WSResponse) -> None:
+            # Runs as the 101 is parsed, before any frame that came with it.
+            process_response(response)  # raises if the handshake is refused
+            self.wskit_opened = True
+            log.add("event", "OPEN", conn=conn, info=self.protocol.uri.resource_name)
+
+        self.protocol.process_response = logged_process_response

@@ -145,8 +145,6 @@ class _Core:
                 sock.close()
         upgraded = time.perf_counter()
         self._log_handshake(attempt, to_response(self.ws.response))
-        self.ws.wskit_opened = True
-        self.log.add("event", "OPEN", info=self.url)
         self.timings = {"tcp_connect": connected - started, "upgrade": upgraded - connected}
 
     def _log_handshake(self, attempt: list[LoggedClientConnection], response: Response) -> None:
@@ -165,7 +163,7 @@ class _Core:
         ws = self._open_ws()
         try:
             return await asyncio.wait_for(ws.recv(), timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise TimeoutError(f"no message received within {timeout} s") from None
 
     async def ping(self, data: bytes | None) -> float:

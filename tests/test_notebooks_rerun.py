@@ -1,0 +1,76 @@
+"""Every notebook runs twice in a row in one kernel, and leaks nothing.
+
+nbval (configured in pyproject.toml) runs each notebook once in a fresh kernel
+and compares outputs. This test does what a learner does: Run All, then Run
+All again in the same kernel, and checks that after ``wskit.stop_all()`` the
+kernel has as many threads and open file descriptors as after the first run.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+from jupyter_client.manager import start_new_kernel
+
+NOTEBOOKS = sorted((Path(__file__).parent.parent / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+
+PROBE = """
+import json, os, threading, wskit
+wskit.stop_all()
+print(json.dumps({
+    "threads": sorted(t.name for t in threading.enumerate()),
+    "fds": len(os.listdir("/proc/self/fd")),
+    "live": [o.name for o in wskit.live_objects()],
+}))
+"""
+
+
+class Kernel:
+    def __init__(self, cwd: Path) -> None:
+        self.manager, self.client = start_new_kernel(kernel_name="python3", cwd=str(cwd))
+
+    def run(self, code: str) -> str:
+        out: list[str] = []
+        errors: list[str] = []
+
+        def hook(msg: dict) -> None:
+            kind, content = msg["msg_type"], msg["content"]
+            if kind == "stream":
+                out.append(content["text"])
+            elif kind == "error":
+                errors.append("\n".join(content["traceback"]))
+
+        reply = self.client.execute_interactive(code, timeout=120, output_hook=hook)
+        assert reply["content"]["status"] == "ok", "\n".join(errors) or reply["content"]
+        return "".join(out)
+
+    def close(self) -> None:
+        self.client.stop_channels()
+        self.manager.shutdown_kernel(now=True)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_runs_twice_in_one_kernel_without_leaks(path: Path) -> None:
+    sources = [c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"]
+    assert sources, f"{path.name} has no code"
+    kernel = Kernel(path.parent)
+    try:
+        after = []
+        for _ in range(2):
+            for source in sources:
+                kernel.run(source)
+            after.append(json.loads(kernel.run(PROBE)))
+    finally:
+        kernel.close()
+    first, second = after
+    assert second["live"] == []
+    assert not [t for t in second["threads"] if t.startswith(("wskit", "asyncio_"))]
+    assert second["threads"] == first["threads"]
+    assert second["fds"] == first["fds"]
+
+
+def test_there_are_notebooks():
+    assert any(p.name == "02_handshake.ipynb" for p in NOTEBOOKS)
