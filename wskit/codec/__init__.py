@@ -1,11 +1,12 @@
 """Pure, sans-I/O teaching code over bytes (standard library only).
 
-:mod:`wskit.codec.handshake` builds, parses and checks the opening handshake.
+:mod:`wskit.codec.handshake` builds, parses and checks the opening handshake;
+:mod:`wskit.codec.frames` encodes, decodes and explains frames.
 Nothing here opens a socket, starts a thread or imports asyncio: the live
 servers in :mod:`wskit.live` do the real protocol work with ``websockets``.
 """
 
-from . import handshake
+from . import frames, handshake
 from .dump import hexdump
 from .errors import CodecError, InvalidHandshake, InvalidHTTP, ProtocolError, UsageError
 from .handshake import accept_key, generate_key
@@ -19,5 +20,6 @@ __all__ = [
     "accept_key",
     "generate_key",
     "handshake",
+    "frames",
     "hexdump",
 ]
