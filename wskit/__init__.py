@@ -32,6 +32,7 @@ __all__ = [
     "aconnect",
     "RawSocket",
     "HandshakeRefused",
+    "ConnectionClosed",
     "TrafficLog",
     "Record",
     "Handshake",
@@ -44,6 +45,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .live import (
         AsyncClient,
         Client,
+        ConnectionClosed,
         EchoServer,
         Handshake,
         HandshakeRefused,

@@ -6,6 +6,8 @@ between cells, replace themselves when a cell is re-run, and all stop with
 :func:`stop_all`. Each keeps a :class:`~wskit.live.log.TrafficLog`.
 """
 
+from websockets import ConnectionClosed
+
 from .client import AsyncClient, Client, HandshakeRefused, aconnect, connect
 from .log import Handshake, Record, TrafficLog
 from .loop import live_objects, stop_all
@@ -18,6 +20,7 @@ __all__ = [
     "EchoServer",
     "Handshake",
     "HandshakeRefused",
+    "ConnectionClosed",
     "RawSocket",
     "Record",
     "Server",

@@ -71,7 +71,11 @@ class _Logged:
         data = bytes(frame.data)
         if frame.opcode in (Opcode.TEXT, Opcode.BINARY, Opcode.CONT):
             if frame.opcode is Opcode.CONT:
-                opcode, parts = self._wskit_partial.pop(direction, (Opcode.BINARY, []))
+                if direction not in self._wskit_partial:  # the peer broke the rules: show it as is
+                    log.add(direction, "CONT", size=len(data), conn=conn, data=data,
+                            info="continuation with no message to continue")
+                    return
+                opcode, parts = self._wskit_partial.pop(direction)
             else:
                 opcode, parts = frame.opcode, []
             parts.append(data)

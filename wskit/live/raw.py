@@ -13,6 +13,8 @@ import socket
 import time
 import urllib.parse
 
+from ..codec import frames as fr
+from ..codec import handshake as hs
 from ..codec.handshake import Request, Response, parse_response
 from . import loop as _loop
 
@@ -140,6 +142,47 @@ class RawSocket:
         if response.status != 101 and length and length.isdigit():
             response = parse_response(head + self.recv_exactly(int(length)))
         return response
+
+    def handshake(self, path: str = "/", **options: object) -> Response:
+        """Run the opening handshake by hand; afterwards the socket speaks frames.
+
+        Args:
+            path: the request target.
+            options: passed to :func:`wskit.codec.handshake.build_request`
+                (``key=``, ``origin=``, ``subprotocols=``, ``headers=`` ...).
+
+        Raises:
+            wskit.codec.InvalidHandshake: the server did not answer with a valid 101.
+        """
+        host, port = self.address
+        request = hs.build_request(f"{host}:{port}", path, **options)  # type: ignore[arg-type]
+        response = self.send_request(request)
+        hs.check_response(response, request.key or "")
+        return response
+
+    def send_frame(self, frame: fr.Frame, *, check: bool = True) -> bytes:
+        """Encode ``frame`` (masked if it has a key) and send it; return the bytes sent.
+
+        A client must mask its frames: use ``frame.masked_with()``. Pass
+        ``check=False`` to send a frame that breaks the rules on purpose.
+        """
+        data = fr.encode(frame, check=check)
+        self.send(data)
+        return data
+
+    def recv_frame(self) -> fr.Frame:
+        """Read exactly one frame (as a client would, so it must be unmasked)."""
+        while True:
+            try:
+                frame, rest = fr.decode(bytes(self._buffer), require_mask=False, max_size=None)
+            except fr.Incomplete:
+                if not self._fill():
+                    raise ConnectionError(
+                        f"the connection closed in the middle of a frame ({len(self._buffer)} bytes buffered)"
+                    ) from None
+                continue
+            del self._buffer[: len(self._buffer) - len(rest)]
+            return frame
 
     def close(self) -> None:
         """Close the socket (safe to call twice)."""
