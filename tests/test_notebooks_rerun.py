@@ -20,7 +20,20 @@ NOTEBOOKS = sorted((Path(__file__).parent.parent / "notebooks").glob("[0-9][0-9]
 PROBE = """
 import gc, json, os, threading, wskit
 wskit.stop_all()
+for t in threading.enumerate():
+    if t.name == "wskit-redraw":  # a panel's last coalesced redraw, due within 50 ms
+        t.join(1)
 gc.collect()
+# ipykernel gives each thread that sends messages (the wskit loop thread, when a panel
+# redraws) a socket of its own, and closes those of dead threads every 10 s. Run that
+# clean-up now, so that only sockets still in use are counted.
+import asyncio
+iopub = get_ipython().kernel.iopub_thread
+try:
+    asyncio.run_coroutine_threadsafe(iopub._event_pipe_gc(), iopub.io_loop.asyncio_loop).result(5)
+except AttributeError:  # another ipykernel: wait for its own clean-up instead
+    import time
+    time.sleep(11)
 fds = {}
 for fd in os.listdir("/proc/self/fd"):
     try:

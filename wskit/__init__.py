@@ -26,6 +26,7 @@ __all__ = [
     "live",
     "Server",
     "EchoServer",
+    "ChatServer",
     "Client",
     "AsyncClient",
     "connect",
@@ -44,6 +45,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from . import codec, live
     from .live import (
         AsyncClient,
+        ChatServer,
         Client,
         ConnectionClosed,
         EchoServer,

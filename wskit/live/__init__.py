@@ -8,6 +8,7 @@ between cells, replace themselves when a cell is re-run, and all stop with
 
 from websockets import ConnectionClosed
 
+from .chat import ChatServer
 from .client import AsyncClient, Client, HandshakeRefused, aconnect, connect
 from .log import Handshake, Record, TrafficLog
 from .loop import live_objects, stop_all
@@ -18,6 +19,7 @@ __all__ = [
     "AsyncClient",
     "Client",
     "EchoServer",
+    "ChatServer",
     "Handshake",
     "HandshakeRefused",
     "ConnectionClosed",

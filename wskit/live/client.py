@@ -275,6 +275,16 @@ class Client(_ClientBase):
 
     stop = close
 
+    def reconnect(self) -> None:
+        """Open a fresh connection to the same URL, closing this one first; the log goes on."""
+        self.close()
+        self.name = _loop.register(self, self.kind, self.name)
+        try:
+            _loop.run(self._core.open(), self._core.timeout + 1)
+        except BaseException:
+            _loop.unregister(self)
+            raise
+
     def __enter__(self) -> Client:
         return self
 
