@@ -24,9 +24,14 @@ __version__ = "0.1.0"
 __all__ = [
     "codec",
     "live",
+    "timing",
+    "widgets",
+    "diagrams",
     "Server",
     "EchoServer",
     "ChatServer",
+    "TCPEchoServer",
+    "PushServer",
     "Client",
     "AsyncClient",
     "connect",
@@ -42,7 +47,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:  # pragma: no cover
-    from . import codec, live
+    from . import codec, diagrams, live, timing, widgets
     from .live import (
         AsyncClient,
         ChatServer,
@@ -51,9 +56,11 @@ if TYPE_CHECKING:  # pragma: no cover
         EchoServer,
         Handshake,
         HandshakeRefused,
+        PushServer,
         RawSocket,
         Record,
         Server,
+        TCPEchoServer,
         TrafficLog,
         aconnect,
         connect,
@@ -63,7 +70,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("codec", "live"):
+    if name in ("codec", "live", "timing", "widgets", "diagrams"):
         return importlib.import_module(f".{name}", __name__)
     if name in __all__:
         return getattr(importlib.import_module(".live", __name__), name)

@@ -144,3 +144,22 @@ def test_log_json_export():
     log.add("received", "BINARY", data=b"\x01\x02", size=2)
     [row] = json.loads(log.to_json())
     assert row["data"] == "0102" and row["data_encoding"] == "hex"
+
+
+def test_log_keeps_only_the_start_of_big_payloads():
+    log = TrafficLog(max_data=8)
+    record = log.add("received", "BINARY", data=bytes(100), size=100)
+    assert record.data == bytes(8) and record.size == 100
+
+
+def test_logs_count_the_bytes_on_the_wire():
+    srv = wskit.EchoServer()
+    c = wskit.connect(srv.url)
+    c.send("hello")
+    c.recv()
+    request, response = c.handshake.request.to_bytes(), c.handshake.response.to_bytes()
+    # a masked client frame: 2 header bytes + 4 mask + 5; the server's: 2 + 5
+    assert c.log.bytes_sent == len(request) + 11
+    assert c.log.bytes_received == len(response) + 7
+    srv.log.wait_for(lambda r: r.direction == "sent")
+    assert (srv.log.bytes_received, srv.log.bytes_sent) == (c.log.bytes_sent, c.log.bytes_received)

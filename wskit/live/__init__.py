@@ -8,6 +8,7 @@ between cells, replace themselves when a cell is re-run, and all stop with
 
 from websockets import ConnectionClosed
 
+from .baseline import HTTPClient, PushServer, TCPEchoServer
 from .chat import ChatServer
 from .client import AsyncClient, Client, HandshakeRefused, aconnect, connect
 from .log import Handshake, Record, TrafficLog
@@ -20,6 +21,9 @@ __all__ = [
     "Client",
     "EchoServer",
     "ChatServer",
+    "TCPEchoServer",
+    "PushServer",
+    "HTTPClient",
     "Handshake",
     "HandshakeRefused",
     "ConnectionClosed",

@@ -223,6 +223,11 @@ class _ClientBase:
         return self._core.closed
 
     @property
+    def connection(self) -> Any:
+        """The underlying ``websockets`` connection, for code running on the wskit loop."""
+        return self._core.ws
+
+    @property
     def close_code(self) -> int | None:
         """The close code, once closed."""
         return self._core.ws.close_code if self._core.ws is not None else None

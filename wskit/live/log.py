@@ -17,6 +17,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
+from typing import NamedTuple
 
 from ..codec.handshake import Request, Response
 
@@ -27,8 +28,7 @@ CONTROL_OPCODES = ("PING", "PONG", "CLOSE")
 ARROWS = {"sent": "→", "received": "←", "event": "•"}
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class Record:
+class Record(NamedTuple):
     """One row of a traffic log.
 
     Attributes:
@@ -37,7 +37,8 @@ class Record:
         opcode: ``TEXT``, ``BINARY``, ``PING``, ``PONG``, ``CLOSE`` for
             frames; ``OPEN``, ``CLOSED``, ``REJECTED``, ``ERROR`` for events.
         size: payload size in bytes (a fragmented message counts whole).
-        data: the payload: ``str`` for text, ``bytes`` otherwise.
+        data: the payload: ``str`` for text, ``bytes`` otherwise (only its
+            start, for a message bigger than the log's ``max_data``).
         conn: the connection number on a server (1, 2, ...); 0 on a client.
         code: a close code, or the HTTP status of a rejected handshake.
         info: a close reason, an error's traceback, a note such as
@@ -78,7 +79,7 @@ class Record:
 
     def to_dict(self) -> dict[str, object]:
         """A JSON-ready dict (bytes as hex)."""
-        row = dataclasses.asdict(self)
+        row: dict[str, object] = self._asdict()
         if isinstance(self.data, bytes):
             row["data"] = self.data.hex()
             row["data_encoding"] = "hex"
@@ -113,38 +114,67 @@ class TrafficLog:
     Args:
         maxlen: records kept; older ones are dropped (and counted in
             :attr:`dropped`) so a long run cannot exhaust memory.
+        max_data: payload bytes (or characters) kept per record; a record
+            of a bigger message keeps its start, and its ``size`` tells the
+            whole. With the defaults a log holds at most about 4 MB.
     """
 
-    def __init__(self, maxlen: int = 10_000) -> None:
+    def __init__(self, maxlen: int = 10_000, max_data: int = 256) -> None:
+        self.max_data = max_data
         self._records: deque[Record] = deque(maxlen=maxlen)
         self.handshakes: list[Handshake] = []
         self.dropped = 0
-        self._start = time.perf_counter()
-        self._cond = threading.Condition()
+        #: Bytes on the wire (handshake, frame headers, masks and payloads), all connections.
+        self.bytes_sent = 0
+        self.bytes_received = 0
+        #: ``time.perf_counter()`` when the log started: record times count from here.
+        self.started = time.perf_counter()
+        self._cond = threading.Condition(threading.Lock())
+        self._waiting = 0  # cells blocked in wait_for
         self._subscribers: list[Callable[[Record], None]] = []
 
     # -- writing (loop thread) --
 
     def now(self) -> float:
         """Seconds since the log started."""
-        return time.perf_counter() - self._start
+        return time.perf_counter() - self.started
 
-    def add(self, direction: str, opcode: str, **fields: object) -> Record:
-        """Append a record stamped with the current time; wake waiters."""
-        record = Record(self.now(), direction, opcode, **fields)  # type: ignore[arg-type]
-        with self._cond:
-            if len(self._records) == self._records.maxlen:
-                self.dropped += 1
-            self._records.append(record)
-            subscribers = list(self._subscribers)
-            self._cond.notify_all()
-        for callback in subscribers:
+    def add(
+        self,
+        direction: str,
+        opcode: str,
+        size: int = 0,
+        data: str | bytes | None = None,
+        conn: int = 0,
+        code: int | None = None,
+        info: str = "",
+    ) -> Record:
+        """Append a record stamped with the current time; wake waiters and subscribers.
+
+        This is on the path of every frame, so it takes no lock unless a
+        cell is waiting (deque appends are atomic).
+        """
+        if data is not None and len(data) > self.max_data:
+            data = data[: self.max_data]
+        record = Record(time.perf_counter() - self.started, direction, opcode, size, data, conn, code, info)
+        records = self._records
+        if len(records) == records.maxlen:
+            self.dropped += 1
+        records.append(record)
+        if self._waiting or self._subscribers:
+            self._wake(record)
+        return record
+
+    def _wake(self, record: Record) -> None:
+        if self._waiting:
+            with self._cond:
+                self._cond.notify_all()
+        for callback in list(self._subscribers):
             try:
                 callback(record)
             except Exception as exc:  # a broken viewer must not break the traffic
                 self.unsubscribe(callback)
                 self.add("event", "ERROR", info=f"log subscriber {callback!r} failed: {exc!r}")
-        return record
 
     def add_handshake(self, conn: int, request: Request, response: Response) -> Handshake:
         """Append a handshake."""
@@ -193,14 +223,18 @@ class TrafficLog:
         """
         deadline = time.monotonic() + timeout
         with self._cond:
-            while True:
-                for record in self._records:
-                    if predicate(record):
-                        return record
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise TimeoutError(f"no matching record in the traffic log within {timeout} s")
-                self._cond.wait(remaining)
+            self._waiting += 1  # before looking, so that no append in between goes unnoticed
+            try:
+                while True:
+                    for record in list(self._records):
+                        if predicate(record):
+                            return record
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        raise TimeoutError(f"no matching record in the traffic log within {timeout} s")
+                    self._cond.wait(remaining)
+            finally:
+                self._waiting -= 1
 
     def subscribe(self, callback: Callable[[Record], None]) -> Callable[[], None]:
         """Call ``callback(record)`` for each new record (on the loop thread).

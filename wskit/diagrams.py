@@ -1,0 +1,124 @@
+"""Teaching diagrams drawn with matplotlib: the layers, and one message wrapped by each.
+
+The numbers are real: the WebSocket header comes from :mod:`wskit.codec.frames`
+for the payload given, the others are the standard minimal headers (and the
+TCP timestamp option Linux sends by default).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from .codec import frames as fr
+
+__all__ = ["Layer", "encapsulation", "draw_layers", "draw_encapsulation", "OSI", "TCP_IP"]
+
+#: The OSI model, top (7) to bottom (1), with what lives there on the web.
+OSI = [
+    ("7 Application", "HTTP, WebSocket, Socket.IO, your messages"),
+    ("6 Presentation", "TLS encryption, UTF-8 text, JSON"),
+    ("5 Session", "(the open connection; in practice part of TLS/HTTP)"),
+    ("4 Transport", "TCP: ports, ordered bytes, retransmission"),
+    ("3 Network", "IP: addresses, routing"),
+    ("2 Data link", "Ethernet, Wi-Fi frames"),
+    ("1 Physical", "cables, radio"),
+]
+
+#: The TCP/IP model: which OSI layers each of its four covers.
+TCP_IP = [
+    ("Application", (7, 5)),
+    ("Transport", (4, 4)),
+    ("Internet", (3, 3)),
+    ("Link", (2, 1)),
+]
+
+
+@dataclasses.dataclass(frozen=True)
+class Layer:
+    """What one layer adds around the message: header (and trailer) bytes."""
+
+    name: str
+    header: int
+    trailer: int = 0
+    note: str = ""
+
+
+def encapsulation(payload: bytes, *, client: bool = True, tls: bool = False) -> list[Layer]:
+    """The layers around one WebSocket message, outermost first.
+
+    Args:
+        payload: the application's bytes.
+        client: a client's frame (masked, 4 more header bytes) or a server's.
+        tls: over ``wss://`` (a TLS 1.3 record around the frame).
+    """
+    frame = fr.Frame(fr.Opcode.TEXT, payload, mask_key=b"\x00" * 4 if client else None)
+    ws_header = len(fr.encode(frame)) - len(payload)
+    layers = [
+        Layer("Ethernet", 14, 4, "MAC addresses, type; 4-byte checksum at the end"),
+        Layer("IPv4", 20, 0, "source and destination addresses"),
+        Layer("TCP", 32, 0, "ports, sequence numbers, 12 bytes of timestamp option"),
+    ]
+    if tls:
+        layers.append(Layer("TLS 1.3 record", 5, 17, "record header; content type + 16-byte auth tag"))
+    layers.append(Layer("WebSocket frame", ws_header, 0, "FIN/opcode, length" + (", masking key" if client else "")))
+    layers.append(Layer("application payload", len(payload), 0, repr(payload[:24])))
+    return layers
+
+
+def draw_layers(ax: Any = None) -> Any:
+    """The OSI model beside the TCP/IP model, with WebSocket placed in both."""
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Rectangle
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(10, 5))
+    colours = ["#d8f3dc", "#b7e4c7", "#95d5b2", "#74c69d", "#52b788", "#40916c", "#2d6a4f"]
+    for i, (name, what) in enumerate(OSI):
+        y = 6 - i
+        ax.add_patch(Rectangle((0, y), 3.2, 0.9, facecolor=colours[i], edgecolor="white"))
+        ax.text(0.1, y + 0.45, name, va="center", fontsize=10, fontweight="bold")
+        ax.text(3.4, y + 0.45, what, va="center", fontsize=9)
+    for name, (top, bottom) in TCP_IP:
+        y0, y1 = bottom - 1, top  # layer n sits at y = n - 1
+        ax.add_patch(Rectangle((-2.3, y0), 2.1, y1 - y0 - 0.1, facecolor="#e9ecef", edgecolor="#6c757d"))
+        ax.text(-1.25, (y0 + y1 - 0.1) / 2, name, ha="center", va="center", fontsize=10)
+    ax.annotate("WebSocket: starts as an HTTP/1.1 request,\nthen the same TCP connection carries frames",
+                xy=(3.2, 6.45), xytext=(6.2, 4.9), fontsize=9, arrowprops={"arrowstyle": "->"})
+    ax.set_xlim(-2.5, 10.5)
+    ax.set_ylim(-0.2, 7.2)
+    ax.axis("off")
+    ax.set_title("TCP/IP (left) and OSI (right): where WebSocket sits")
+    return ax
+
+
+def draw_encapsulation(layers: list[Layer], ax: Any = None) -> Any:
+    """One message as it leaves the machine: each layer's header and trailer around the next."""
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Rectangle
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(11, 0.7 * len(layers) + 1))
+    total = sum(layer.header + layer.trailer for layer in layers)
+    left, right = 0, total
+    colours = ["#adb5bd", "#a5d8ff", "#b2f2bb", "#ffec99", "#ffc9c9", "#d0bfff", "#ffd8a8"]
+    for depth, layer in enumerate(layers):
+        y = len(layers) - depth - 1
+        colour = colours[depth % len(colours)]
+        ax.add_patch(Rectangle((left, y), right - left, 0.8, facecolor="white", edgecolor="#495057"))
+        ax.add_patch(Rectangle((left, y), layer.header, 0.8, facecolor=colour, edgecolor="#495057"))
+        if layer.trailer:
+            ax.add_patch(Rectangle((right - layer.trailer, y), layer.trailer, 0.8, facecolor=colour,
+                                   edgecolor="#495057"))
+        size = f"{layer.header} B" + (f" + {layer.trailer} B" if layer.trailer else "")
+        ax.text(-2, y + 0.4, f"{layer.name} ({size})", ha="right", va="center", fontsize=9)
+        left, right = left + layer.header, right - layer.trailer
+    ax.set_xlim(-70, total + 2)
+    ax.set_ylim(-0.3, len(layers) + 0.2)
+    ax.set_xlabel("bytes on the wire")
+    ax.set_yticks([])
+    payload = layers[-1].header
+    ax.set_title(f"{payload} bytes of message, {total} bytes on the wire ({payload / total:.0%} payload)")
+    for side in ("top", "right", "left"):
+        ax.spines[side].set_visible(False)
+    return ax

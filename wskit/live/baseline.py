@@ -1,0 +1,379 @@
+"""The baselines a WebSocket is measured against, on the same wskit loop.
+
+* :class:`TCPEchoServer` — bytes back as they come: the floor under every
+  protocol built on TCP.
+* :class:`PushServer` — one stream of events served five ways at once: HTTP
+  short polling (``GET /poll``), HTTP long polling (``GET /wait``),
+  Server-Sent Events (``GET /events``), a WebSocket that pushes each event
+  (:attr:`PushServer.ws_url`), and a plain request/response echo
+  (``POST /echo``). The HTTP side is ``aiohttp``; the WebSocket side is a
+  :class:`~wskit.live.server.Server` (``websockets``).
+* :class:`HTTPClient` — a small HTTP/1.1 client over a raw asyncio
+  connection that counts every byte on the wire, headers included, so that
+  the transports can be compared byte for byte.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import json
+import time
+import urllib.parse
+from collections.abc import AsyncIterator
+from typing import Any
+
+from aiohttp import web
+
+from ..codec.handshake import Response, parse_response
+from . import loop as _loop
+from .server import Server
+
+__all__ = ["TCPEchoServer", "PushServer", "Event", "HTTPClient"]
+
+
+class TCPEchoServer:
+    """Echoes every byte on a plain TCP connection; no protocol at all.
+
+    Attributes:
+        url: ``tcp://127.0.0.1:port/`` (a :class:`~wskit.live.raw.RawSocket` takes it).
+        port: the port.
+        bytes_echoed: bytes echoed so far, all connections.
+    """
+
+    kind = "tcp-echo"
+
+    def __init__(self, *, host: str = "127.0.0.1", port: int = 0, name: str | None = None) -> None:
+        self.host = host
+        self.bytes_echoed = 0
+        self._server: asyncio.Server | None = None
+        self.name = _loop.register(self, self.kind, name)
+        try:
+            _loop.run(self._start(port))
+        except BaseException:
+            _loop.unregister(self)
+            raise
+
+    async def _start(self, port: int) -> None:
+        self._server = await asyncio.start_server(self._echo, self.host, port)
+        self.port: int = self._server.sockets[0].getsockname()[1]
+
+    async def _echo(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while data := await reader.read(65536):
+                self.bytes_echoed += len(data)
+                writer.write(data)
+                await writer.drain()
+        except (ConnectionError, asyncio.CancelledError):
+            pass
+        finally:
+            writer.close()
+
+    @property
+    def url(self) -> str:
+        return f"tcp://{self.host}:{self.port}/"
+
+    @property
+    def running(self) -> bool:
+        return self._server is not None and self._server.is_serving()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop listening and drop every connection."""
+        server, self._server = self._server, None
+        if server is not None:
+            async def close() -> None:
+                server.close()
+                if hasattr(server, "close_clients"):  # Python 3.13+
+                    server.close_clients()
+                await asyncio.wait_for(server.wait_closed(), timeout)
+
+            try:
+                _loop.run(close(), timeout + 1)
+            finally:
+                _loop.unregister(self)
+
+    def __enter__(self) -> TCPEchoServer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        state = f"{self.url} running" if self.running else "stopped"
+        return f"<TCPEchoServer {self.name!r} {state}>"
+
+
+@dataclasses.dataclass(frozen=True)
+class Event:
+    """One published event: its number, when it was published, its data."""
+
+    id: int
+    time: float
+    data: str
+
+    def to_json(self) -> str:
+        return json.dumps({"id": self.id, "data": self.data})
+
+
+class PushServer:
+    """The same events, pushed (or polled) five ways.
+
+    Args:
+        host: the address to listen on (loopback by default).
+        name: re-running a cell replaces the server of the same name.
+        long_poll_timeout: seconds a long poll is held before it returns empty.
+
+    Attributes:
+        http_url: ``http://host:port/``: ``/poll``, ``/wait``, ``/events``, ``/echo``.
+        ws_url: ``ws://host:port/``: every event pushed as a text message.
+        events: everything published so far.
+        http_requests: HTTP requests served so far.
+    """
+
+    kind = "push"
+
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        name: str | None = None,
+        long_poll_timeout: float = 25.0,
+    ) -> None:
+        self.host = host
+        self.long_poll_timeout = long_poll_timeout
+        self.events: list[Event] = []
+        self.http_requests = 0
+        self._runner: web.AppRunner | None = None
+        self._changed: asyncio.Condition | None = None
+        self._closing = False
+        self.name = _loop.register(self, self.kind, name)
+        try:
+            _loop.run(self._start())
+            self.ws = Server(self._push, host=host, name=f"{self.name}/ws")
+        except BaseException:
+            self.stop()
+            raise
+
+    # -- lifecycle --
+
+    async def _start(self) -> None:
+        self._changed = asyncio.Condition()
+        app = web.Application()
+        app.router.add_get("/poll", self._poll)
+        app.router.add_get("/wait", self._wait)
+        app.router.add_get("/events", self._sse)
+        app.router.add_post("/echo", self._echo)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5, handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, 0)
+        await site.start()
+        self.http_port: int = self._runner.addresses[0][1]
+
+    @property
+    def http_url(self) -> str:
+        return f"http://{self.host}:{self.http_port}/"
+
+    @property
+    def ws_url(self) -> str:
+        return self.ws.url
+
+    @property
+    def running(self) -> bool:
+        return self._runner is not None
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop both servers; open streams and held polls end."""
+        runner, self._runner = self._runner, None
+        try:
+            if runner is not None:
+                async def release() -> None:  # wake every held poll, stream and push
+                    self._closing = True
+                    if self._changed is not None:
+                        async with self._changed:
+                            self._changed.notify_all()
+
+                _loop.run(release(), timeout)
+            if getattr(self, "ws", None) is not None:
+                self.ws.stop()
+            if runner is not None:
+                _loop.run(runner.cleanup(), timeout)
+        finally:
+            _loop.unregister(self)
+
+    def __enter__(self) -> PushServer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        if not self.running:
+            return f"<PushServer {self.name!r} stopped>"
+        return f"<PushServer {self.name!r} {self.http_url} + {self.ws_url}, {len(self.events)} events>"
+
+    # -- events --
+
+    def publish(self, data: str) -> Event:
+        """Publish one event to every transport (from a cell)."""
+        return _loop.run(self.apublish(data))
+
+    async def apublish(self, data: str) -> Event:
+        """Publish one event (from code on the wskit loop)."""
+        assert self._changed is not None
+        event = Event(len(self.events) + 1, time.perf_counter(), data)
+        async with self._changed:
+            self.events.append(event)
+            self._changed.notify_all()
+        return event
+
+    async def _after(self, after: int, timeout: float | None) -> list[Event]:
+        """Events numbered above ``after``, waiting up to ``timeout`` for one (0: don't wait)."""
+        assert self._changed is not None
+        if timeout:
+            async with self._changed:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(
+                        self._changed.wait_for(lambda: len(self.events) > after or self._closing), timeout
+                    )
+        return self.events[after:]
+
+    # -- HTTP --
+
+    @staticmethod
+    def _after_param(request: web.Request) -> int:
+        try:
+            return max(0, int(request.query.get("after", "0")))
+        except ValueError:
+            raise web.HTTPBadRequest(text="'after' must be an event number, e.g. /poll?after=3\n") from None
+
+    @staticmethod
+    def _batch(events: list[Event]) -> str:
+        return json.dumps({"events": [{"id": e.id, "data": e.data} for e in events]})
+
+    async def _poll(self, request: web.Request) -> web.Response:
+        self.http_requests += 1
+        events = await self._after(self._after_param(request), 0)
+        return web.Response(text=self._batch(events), content_type="application/json")
+
+    async def _wait(self, request: web.Request) -> web.Response:
+        self.http_requests += 1
+        events = await self._after(self._after_param(request), self.long_poll_timeout)
+        return web.Response(text=self._batch(events), content_type="application/json")
+
+    async def _sse(self, request: web.Request) -> web.StreamResponse:
+        self.http_requests += 1
+        last = request.headers.get("Last-Event-ID", request.query.get("after", "0"))
+        after = int(last) if last.isdigit() else 0
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"})
+        await response.prepare(request)
+        try:
+            while not self._closing and request.transport is not None and not request.transport.is_closing():
+                for event in await self._after(after, self.long_poll_timeout):
+                    await response.write(f"id: {event.id}\ndata: {event.data}\n\n".encode())
+                    after = event.id
+        except ConnectionResetError:
+            pass  # the client went away
+        return response
+
+    async def _echo(self, request: web.Request) -> web.Response:
+        self.http_requests += 1
+        return web.Response(body=await request.read(), content_type="text/plain")
+
+    # -- WebSocket --
+
+    async def _push(self, ws: Any) -> None:
+        query = urllib.parse.parse_qs(urllib.parse.urlsplit(ws.request.path).query)
+        after = int(query.get("after", [len(self.events)])[0])
+        closed = asyncio.ensure_future(ws.wait_closed())
+        try:
+            while not self._closing:
+                waiting = asyncio.ensure_future(self._after(after, self.long_poll_timeout))
+                await asyncio.wait([waiting, closed], return_when=asyncio.FIRST_COMPLETED)
+                if closed.done():  # the client left: stop waiting for events
+                    waiting.cancel()
+                    return
+                for event in waiting.result():
+                    await ws.send(event.to_json())
+                    after = event.id
+        finally:
+            closed.cancel()
+
+
+class HTTPClient:
+    """A minimal HTTP/1.1 client on one kept-alive connection, counting bytes.
+
+    Runs on the wskit loop (``await`` it from code running there). Every
+    request and response, heads included, is counted in :attr:`bytes_sent`
+    and :attr:`bytes_received`.
+    """
+
+    def __init__(self, url: str) -> None:
+        parsed = urllib.parse.urlsplit(url)
+        self.host, self.port = parsed.hostname or "127.0.0.1", parsed.port or 80
+        self.bytes_sent = 0
+        self.bytes_received = 0
+        self.requests = 0
+        self._reader: asyncio.StreamReader | None = None
+        self._writer: asyncio.StreamWriter | None = None
+
+    async def __aenter__(self) -> HTTPClient:
+        self._reader, self._writer = await asyncio.open_connection(self.host, self.port)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+
+    async def _send(self, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None) -> None:
+        assert self._writer is not None, "use 'async with HTTPClient(url) as client'"
+        lines = [f"{method} {path} HTTP/1.1", f"Host: {self.host}:{self.port}"]
+        lines += [f"{k}: {v}" for k, v in (headers or {}).items()]
+        if body or method == "POST":
+            lines.append(f"Content-Length: {len(body)}")
+        data = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
+        self.bytes_sent += len(data)
+        self.requests += 1
+        self._writer.write(data)
+        await self._writer.drain()
+
+    async def _head(self) -> tuple[bytes, Response]:
+        assert self._reader is not None
+        head = await self._reader.readuntil(b"\r\n\r\n")
+        self.bytes_received += len(head)
+        return head, parse_response(head)
+
+    async def request(self, method: str, path: str, body: bytes = b"") -> Response:
+        """Send one request; return the response with its body."""
+        await self._send(method, path, body)
+        head, response = await self._head()
+        length = int(response.headers.get("Content-Length") or 0)
+        assert self._reader is not None
+        payload = await self._reader.readexactly(length)
+        self.bytes_received += length
+        return parse_response(head + payload)
+
+    async def events(self, path: str = "/events") -> AsyncIterator[tuple[int, str]]:
+        """Open a Server-Sent Events stream; yield ``(id, data)`` as each arrives."""
+        await self._send("GET", path, headers={"Accept": "text/event-stream"})
+        _, response = await self._head()
+        if response.status != 200:
+            raise ConnectionError(f"SSE refused: {response.status} {response.reason}")
+        assert self._reader is not None
+        buffer = b""
+        while True:
+            size_line = await self._reader.readuntil(b"\r\n")  # chunked transfer encoding
+            size = int(size_line.strip(), 16)
+            chunk = await self._reader.readexactly(size + 2)
+            self.bytes_received += len(size_line) + len(chunk)
+            if size == 0:
+                return
+            buffer += chunk[:-2]
+            while b"\n\n" in buffer:
+                block, buffer = buffer.split(b"\n\n", 1)
+                fields = dict(line.split(": ", 1) for line in block.decode().splitlines() if ": " in line)
+                yield int(fields.get("id", "0")), fields.get("data", "")

@@ -1,0 +1,488 @@
+"""Measure what the course claims: round trips, throughput, push latency, bytes.
+
+Every measurement runs on the wskit loop thread, next to the sockets, so the
+cell's own thread hops are not counted. Results are :class:`Stats` (seconds
+inside, milliseconds when shown) that keep their samples for plotting.
+
+>>> import wskit
+>>> from wskit import timing
+>>> srv = wskit.EchoServer(); c = wskit.connect(srv.url)
+>>> stats = timing.rtt(c, count=50)
+>>> stats.count
+50
+>>> wskit.stop_all()
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import math
+import time
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from typing import Any
+
+from tqdm.auto import tqdm
+
+from .live import loop as _loop
+from .live.baseline import HTTPClient, PushServer, TCPEchoServer
+from .live.client import Client
+from .live.log import TrafficLog
+
+__all__ = [
+    "Stats",
+    "percentile",
+    "rtt",
+    "throughput",
+    "SizeResult",
+    "size_sweep",
+    "PushResult",
+    "push_comparison",
+    "Cost",
+    "cost",
+    "plot_histogram",
+    "plot_cdf",
+    "plot_sizes",
+    "plot_timeline",
+]
+
+
+def percentile(ordered: Sequence[float], q: float) -> float:
+    """The ``q``-th percentile (0–100) of sorted samples, linearly interpolated (as numpy's default)."""
+    if not ordered:
+        raise ValueError("no samples")
+    position = (len(ordered) - 1) * q / 100
+    low, high = math.floor(position), math.ceil(position)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+@dataclasses.dataclass(frozen=True)
+class Stats:
+    """Summary of timing samples, in seconds; shown in milliseconds.
+
+    Attributes:
+        name: what was measured.
+        count, min, p50, p90, p99, max, mean: the usual summary.
+        samples: every sample, in the order taken (for plots).
+    """
+
+    name: str
+    count: int
+    min: float
+    p50: float
+    p90: float
+    p99: float
+    max: float
+    mean: float
+    samples: tuple[float, ...] = dataclasses.field(repr=False, default=())
+
+    @classmethod
+    def from_samples(cls, name: str, samples: Iterable[float]) -> Stats:
+        """Summarise ``samples`` (seconds)."""
+        taken = tuple(samples)
+        ordered = sorted(taken)
+        if not ordered:
+            raise ValueError(f"{name}: no samples to summarise")
+        return cls(
+            name,
+            len(ordered),
+            ordered[0],
+            percentile(ordered, 50),
+            percentile(ordered, 90),
+            percentile(ordered, 99),
+            ordered[-1],
+            sum(ordered) / len(ordered),
+            taken,
+        )
+
+    COLUMNS = ("count", "min", "p50", "p90", "p99", "max", "mean")
+
+    def row(self, width: int = 24) -> str:
+        values = "".join(f"{getattr(self, c) * 1000:9.3f}" for c in self.COLUMNS[1:])
+        return f"{self.name:<{width}}{self.count:>7}{values}"
+
+    @staticmethod
+    def table(*stats: Stats) -> str:
+        """Several results as one plain-text table, in milliseconds."""
+        width = max([24, *(len(s.name) + 2 for s in stats)])
+        head = f"{'ms':<{width}}{'count':>7}" + "".join(f"{c:>9}" for c in Stats.COLUMNS[1:])
+        return "\n".join([head, *(s.row(width) for s in stats)])
+
+    def __str__(self) -> str:
+        return self.table(self)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(str(self))
+
+
+def _payload(size: int, binary: bool) -> str | bytes:
+    if binary:
+        return bytes(i % 251 for i in range(size))
+    return ("0123456789abcdef" * (size // 16 + 1))[:size]
+
+
+def _bar(total: int, description: str, progress: bool) -> tqdm:
+    return tqdm(total=total, desc=description, disable=not progress, leave=False)
+
+
+def _measure(name: str, count: int, warmup: int, once: Callable[[], Awaitable[None]], progress: bool) -> Stats:
+    """Time ``once()`` ``count`` times on the wskit loop, after ``warmup`` untimed calls."""
+    bar = _bar(count, name, progress and count >= 200)
+
+    async def run() -> list[float]:
+        for _ in range(warmup):
+            await once()
+        samples = []
+        for i in range(count):
+            started = time.perf_counter()
+            await once()
+            samples.append(time.perf_counter() - started)
+            if i % 50 == 49:
+                bar.update(50)
+        return samples
+
+    try:
+        return Stats.from_samples(name, _loop.run(run(), timeout=None))
+    finally:
+        bar.close()
+
+
+def rtt(
+    target: Client | TCPEchoServer | PushServer,
+    *,
+    count: int = 200,
+    size: int = 32,
+    binary: bool = False,
+    warmup: int = 20,
+    name: str | None = None,
+    progress: bool = True,
+) -> Stats:
+    """Round-trip times of ``size``-byte echoes.
+
+    Args:
+        target: a connected wskit client (of an echo server), a
+            :class:`TCPEchoServer` (raw TCP), or a :class:`PushServer`
+            (HTTP ``POST /echo`` on one kept-alive connection).
+        count: timed round trips.
+        size: payload bytes.
+        binary: binary frames instead of text (WebSocket only).
+        warmup: untimed round trips first.
+        name: the name in the result (default: the transport).
+    """
+    message = _payload(size, binary)
+    if isinstance(target, Client):
+        ws = target.connection
+        if ws is None:
+            raise RuntimeError("the client is not connected")
+
+        async def once() -> None:
+            await ws.send(message)
+            await ws.recv()
+
+        return _measure(name or f"WebSocket {size} B", count, warmup, once, progress)
+
+    if isinstance(target, TCPEchoServer):
+        raw = message if isinstance(message, bytes) else message.encode()
+
+        async def tcp() -> Stats:
+            reader, writer = await asyncio.open_connection(target.host, target.port)
+            try:
+                async def once() -> None:
+                    writer.write(raw)
+                    await reader.readexactly(len(raw))
+
+                samples = []
+                for i in range(count + warmup):
+                    started = time.perf_counter()
+                    await once()
+                    if i >= warmup:
+                        samples.append(time.perf_counter() - started)
+                return Stats.from_samples(name or f"raw TCP {size} B", samples)
+            finally:
+                writer.close()
+
+        return _loop.run(tcp(), timeout=None)
+
+    if isinstance(target, PushServer):
+        body = message if isinstance(message, bytes) else message.encode()
+
+        async def http() -> Stats:
+            async with HTTPClient(target.http_url) as client:
+                samples = []
+                for i in range(count + warmup):
+                    started = time.perf_counter()
+                    await client.request("POST", "/echo", body)
+                    if i >= warmup:
+                        samples.append(time.perf_counter() - started)
+            return Stats.from_samples(name or f"HTTP POST {size} B", samples)
+
+        return _loop.run(http(), timeout=None)
+
+    raise TypeError(f"rtt() measures a wskit Client, TCPEchoServer or PushServer; got {type(target).__name__}")
+
+
+def throughput(client: Client, *, size: int, count: int = 100, binary: bool = True) -> float:
+    """Bytes per second echoed with ``count`` messages of ``size`` bytes in flight at once."""
+    ws = client.connection
+    if ws is None:
+        raise RuntimeError("the client is not connected")
+    message = _payload(size, binary)
+
+    async def run() -> float:
+        started = time.perf_counter()
+
+        async def sender() -> None:
+            for _ in range(count):
+                await ws.send(message)
+
+        sending = asyncio.create_task(sender())
+        for _ in range(count):
+            await ws.recv()
+        await sending
+        return size * count / (time.perf_counter() - started)
+
+    return _loop.run(run(), timeout=None)
+
+
+@dataclasses.dataclass(frozen=True)
+class SizeResult:
+    """Latency and throughput at one message size."""
+
+    size: int
+    rtt: Stats
+    bytes_per_second: float
+
+
+def size_sweep(
+    client: Client,
+    sizes: Iterable[int] = (64, 1024, 16 * 1024, 256 * 1024, 1024 * 1024),
+    *,
+    count: int = 30,
+    progress: bool = True,
+) -> list[SizeResult]:
+    """:func:`rtt` and :func:`throughput` at each size (binary messages)."""
+    sizes = list(sizes)
+    results = []
+    for size in tqdm(sizes, desc="message sizes", disable=not progress, leave=False):
+        stats = rtt(client, count=count, size=size, binary=True, warmup=3, progress=False,
+                    name=f"{size:,} B")
+        results.append(SizeResult(size, stats, throughput(client, size=size, count=max(4, count // 2))))
+    return results
+
+
+@dataclasses.dataclass(frozen=True)
+class PushResult:
+    """How one transport delivered the same events.
+
+    Attributes:
+        transport: its name.
+        latency: from publishing an event to the client having it.
+        bytes_per_event: bytes on the wire, both directions, per event delivered.
+        requests: HTTP requests made (1 for a stream or a WebSocket handshake).
+    """
+
+    transport: str
+    latency: Stats
+    bytes_per_event: float
+    requests: int
+
+
+async def _short_poll(server: PushServer, want: int, interval: float, got: Callable[[int], None]) -> tuple[int, int]:
+    async with HTTPClient(server.http_url) as client:
+        after = len(server.events)
+        while after < want:
+            response = await client.request("GET", f"/poll?after={after}")
+            for event in json.loads(response.body)["events"]:
+                got(event["id"])
+                after = event["id"]
+            if after < want:
+                await asyncio.sleep(interval)
+        return client.bytes_sent + client.bytes_received, client.requests
+
+
+async def _long_poll(server: PushServer, want: int, got: Callable[[int], None]) -> tuple[int, int]:
+    async with HTTPClient(server.http_url) as client:
+        after = len(server.events)
+        while after < want:
+            response = await client.request("GET", f"/wait?after={after}")
+            for event in json.loads(response.body)["events"]:
+                got(event["id"])
+                after = event["id"]
+        return client.bytes_sent + client.bytes_received, client.requests
+
+
+async def _sse(server: PushServer, want: int, got: Callable[[int], None]) -> tuple[int, int]:
+    async with HTTPClient(server.http_url) as client:
+        async for ident, _data in client.events(f"/events?after={len(server.events)}"):
+            got(ident)
+            if ident >= want:
+                break
+        return client.bytes_sent + client.bytes_received, client.requests
+
+
+async def _websocket(server: PushServer, want: int, got: Callable[[int], None]) -> tuple[int, int]:
+    from websockets.asyncio.client import connect
+
+    from .live._traffic import LoggedClientConnection
+
+    log = TrafficLog(maxlen=0)
+
+    def factory(*args: Any, **kwargs: Any) -> LoggedClientConnection:
+        connection = LoggedClientConnection(*args, **kwargs)
+        connection.wskit_attach(log, 0)
+        return connection
+
+    url = f"{server.ws_url}?after={len(server.events)}"
+    async with connect(url, create_connection=factory, compression=None, proxy=None) as ws:
+        while True:
+            ident = json.loads(await ws.recv())["id"]
+            got(ident)
+            if ident >= want:
+                break
+    return log.bytes_sent + log.bytes_received, 1
+
+
+def push_comparison(
+    server: PushServer,
+    *,
+    events: int = 40,
+    interval: float = 0.02,
+    poll_interval: float = 0.05,
+    size: int = 64,
+    progress: bool = True,
+) -> list[PushResult]:
+    """Publish the same events to each transport in turn; measure delivery.
+
+    For each of short polling (every ``poll_interval`` s), long polling,
+    Server-Sent Events and WebSocket: a client connects, ``events`` events
+    of ``size`` bytes are published ``interval`` s apart, and each event's
+    delivery latency and the bytes the transport used are recorded.
+    """
+    payload = "x" * size
+    transports: list[tuple[str, Callable[[int, Callable[[int], None]], Awaitable[tuple[int, int]]]]] = [
+        ("short polling", lambda want, got: _short_poll(server, want, poll_interval, got)),
+        ("long polling", lambda want, got: _long_poll(server, want, got)),
+        ("Server-Sent Events", lambda want, got: _sse(server, want, got)),
+        ("WebSocket", lambda want, got: _websocket(server, want, got)),
+    ]
+    results = []
+    for transport, client in tqdm(transports, desc="transports", disable=not progress, leave=False):
+
+        async def run(client: Callable[..., Awaitable[tuple[int, int]]] = client) -> tuple[list[float], int, int]:
+            first = len(server.events) + 1
+            want = first + events - 1
+            arrived: dict[int, float] = {}
+            consumer = asyncio.create_task(client(want, lambda ident: arrived.setdefault(ident, time.perf_counter())))
+            await asyncio.sleep(0.05)  # let the client connect before the first event
+            for _ in range(events):
+                await server.apublish(payload)
+                await asyncio.sleep(interval)
+            wire, requests = await asyncio.wait_for(consumer, 30)
+            latencies = [arrived[i] - server.events[i - 1].time for i in range(first, want + 1)]
+            return latencies, wire, requests
+
+        latencies, wire, requests = _loop.run(run(), timeout=60)
+        results.append(PushResult(transport, Stats.from_samples(transport, latencies), wire / events, requests))
+    return results
+
+
+@dataclasses.dataclass(frozen=True)
+class Cost:
+    """What an exchange of messages cost: bytes on the wire and CPU time.
+
+    Attributes:
+        messages: messages echoed.
+        wire_bytes: bytes on the wire, both directions, frame headers included
+            (the handshake is left out).
+        cpu_seconds: CPU time of this process (client and server both run here).
+    """
+
+    messages: int
+    wire_bytes: int
+    cpu_seconds: float
+
+    @property
+    def bytes_per_message(self) -> float:
+        return self.wire_bytes / self.messages
+
+
+def cost(client: Client, messages: Sequence[str | bytes]) -> Cost:
+    """Echo each message through ``client``'s connection; count the bytes and the CPU it took."""
+    ws = client.connection
+    if ws is None:
+        raise RuntimeError("the client is not connected")
+    log = client.log
+
+    async def run() -> Cost:
+        before = log.bytes_sent + log.bytes_received
+        cpu = time.process_time()
+        for message in messages:
+            await ws.send(message)
+            await ws.recv()
+        return Cost(len(messages), log.bytes_sent + log.bytes_received - before, time.process_time() - cpu)
+
+    return _loop.run(run(), timeout=None)
+
+
+# --- plots ------------------------------------------------------------------------------
+
+
+def _axes(ax: Any) -> Any:
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        _, ax = plt.subplots(figsize=(8, 4))
+    return ax
+
+
+def plot_histogram(*stats: Stats, ax: Any = None, bins: int = 40) -> Any:
+    """Histogram of each result's samples, in milliseconds."""
+    ax = _axes(ax)
+    for s in stats:
+        ax.hist([x * 1000 for x in s.samples], bins=bins, alpha=0.6, label=f"{s.name} (p50 {s.p50 * 1000:.3f} ms)")
+    ax.set_xlabel("round-trip time (ms)")
+    ax.set_ylabel("count")
+    ax.legend()
+    return ax
+
+
+def plot_cdf(*stats: Stats, ax: Any = None) -> Any:
+    """Cumulative distribution of each result's samples: the share of samples at or under each time."""
+    ax = _axes(ax)
+    for s in stats:
+        ordered = sorted(x * 1000 for x in s.samples)
+        ax.step(ordered, [(i + 1) / len(ordered) for i in range(len(ordered))], where="post", label=s.name)
+    ax.set_xlabel("milliseconds")
+    ax.set_ylabel("share of samples ≤ x")
+    ax.set_ylim(0, 1.02)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    return ax
+
+
+def plot_sizes(results: Sequence[SizeResult], ax: Any = None) -> Any:
+    """Median round trip and throughput against message size (log-log)."""
+    ax = _axes(ax)
+    sizes = [r.size for r in results]
+    ax.loglog(sizes, [r.rtt.p50 * 1000 for r in results], "o-", label="median round trip (ms)")
+    ax.set_xlabel("message size (bytes)")
+    ax.set_ylabel("round trip (ms)")
+    twin = ax.twinx()
+    megabytes = [r.bytes_per_second / 1e6 for r in results]
+    twin.loglog(sizes, megabytes, "s--", color="tab:orange", label="throughput (MB/s)")
+    twin.set_ylabel("throughput (MB/s)")
+    ax.legend(loc="upper left")
+    twin.legend(loc="lower right")
+    return ax
+
+
+def plot_timeline(log: TrafficLog, ax: Any = None) -> Any:
+    """Each message of a traffic log on a time line, one row per direction."""
+    ax = _axes(ax)
+    sent = [r.time * 1000 for r in log.messages("sent")]
+    received = [r.time * 1000 for r in log.messages("received")]
+    ax.eventplot([sent, received], lineoffsets=[1, 0], linelengths=0.7, colors=["tab:blue", "tab:orange"])
+    ax.set_yticks([1, 0], ["sent", "received"])
+    ax.set_xlabel("milliseconds since the log started")
+    return ax
