@@ -6,11 +6,11 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import pytest  # noqa: E402
+import pytest
 
-import wskit  # noqa: E402
-from wskit import timing  # noqa: E402
-from wskit.timing import Stats, percentile  # noqa: E402
+import wskit
+from wskit import timing
+from wskit.timing import Stats, percentile
 
 
 @pytest.fixture(autouse=True)

@@ -78,13 +78,13 @@ def draw_layers(ax: Any = None) -> Any:
         y = 6 - i
         ax.add_patch(Rectangle((0, y), 3.2, 0.9, facecolor=colours[i], edgecolor="white"))
         ax.text(0.1, y + 0.45, name, va="center", fontsize=10, fontweight="bold")
-        ax.text(3.4, y + 0.45, what, va="center", fontsize=9)
+        ax.text(3.4, y + (0.62 if i == 0 else 0.45), what, va="center", fontsize=9)
     for name, (top, bottom) in TCP_IP:
         y0, y1 = bottom - 1, top  # layer n sits at y = n - 1
         ax.add_patch(Rectangle((-2.3, y0), 2.1, y1 - y0 - 0.1, facecolor="#e9ecef", edgecolor="#6c757d"))
         ax.text(-1.25, (y0 + y1 - 0.1) / 2, name, ha="center", va="center", fontsize=10)
-    ax.annotate("WebSocket: starts as an HTTP/1.1 request,\nthen the same TCP connection carries frames",
-                xy=(3.2, 6.45), xytext=(6.2, 4.9), fontsize=9, arrowprops={"arrowstyle": "->"})
+    ax.text(3.4, 6.12, "WebSocket: an HTTP/1.1 Upgrade, then frames on the same TCP connection",
+            va="center", fontsize=8, style="italic", color="#2d6a4f")
     ax.set_xlim(-2.5, 10.5)
     ax.set_ylim(-0.2, 7.2)
     ax.axis("off")
@@ -114,6 +114,7 @@ def draw_encapsulation(layers: list[Layer], ax: Any = None) -> Any:
         ax.text(-2, y + 0.4, f"{layer.name} ({size})", ha="right", va="center", fontsize=9)
         left, right = left + layer.header, right - layer.trailer
     ax.set_xlim(-70, total + 2)
+    ax.set_xticks(range(0, total + 1, 10))
     ax.set_ylim(-0.3, len(layers) + 0.2)
     ax.set_xlabel("bytes on the wire")
     ax.set_yticks([])
