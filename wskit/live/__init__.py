@@ -15,6 +15,7 @@ from .log import Handshake, Record, TrafficLog
 from .loop import live_objects, stop_all
 from .raw import RawSocket
 from .server import EchoServer, Server
+from .sio import SocketIOClient, SocketIORefused, SocketIOServer
 
 __all__ = [
     "AsyncClient",
@@ -23,6 +24,9 @@ __all__ = [
     "ChatServer",
     "TCPEchoServer",
     "PushServer",
+    "SocketIOServer",
+    "SocketIOClient",
+    "SocketIORefused",
     "HTTPClient",
     "Handshake",
     "HandshakeRefused",

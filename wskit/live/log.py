@@ -23,7 +23,7 @@ from ..codec.handshake import Request, Response
 
 __all__ = ["CONTROL_OPCODES", "DATA_OPCODES", "Handshake", "Record", "TrafficLog"]
 
-DATA_OPCODES = ("TEXT", "BINARY")
+DATA_OPCODES = ("TEXT", "BINARY", "MESSAGE")  # MESSAGE: an Engine.IO packet carrying Socket.IO
 CONTROL_OPCODES = ("PING", "PONG", "CLOSE")
 ARROWS = {"sent": "→", "received": "←", "event": "•"}
 
@@ -121,6 +121,8 @@ class TrafficLog:
 
     def __init__(self, maxlen: int = 10_000, max_data: int = 256) -> None:
         self.max_data = max_data
+        #: What the records carry: ``"websocket"`` frames or ``"socket.io"`` Engine.IO packets.
+        self.protocol = "websocket"
         self._records: deque[Record] = deque(maxlen=maxlen)
         self.handshakes: list[Handshake] = []
         self.dropped = 0

@@ -14,6 +14,7 @@ from typing import Any
 import ipywidgets as widgets
 import traitlets
 
+from ..codec.socketio import describe
 from ._throttle import Throttle
 
 __all__ = ["MessagePanel", "parse_outgoing"]
@@ -63,8 +64,10 @@ def parse_outgoing(text: str, kind: str) -> str | bytes:
     raise ValueError(f"unknown message kind {kind!r}; expected one of {KINDS}")
 
 
-def _preview(record: Any, limit: int = 64) -> str:
-    """The data column: JSON pretty-printed, binary as hex, text as it is."""
+def _preview(record: Any, limit: int = 64, socketio: bool = False) -> str:
+    """The data column: JSON pretty-printed, binary as hex, text as it is; Socket.IO packets decoded."""
+    if socketio and record.direction != "event" and isinstance(record.data, str):
+        return f"<code>{html.escape(record.data[: 4 * limit])}</code><br><small>{html.escape(describe(record.data))}</small>"
     if record.opcode == "CLOSE":
         return html.escape(record.info.strip()) or "<i>no reason</i>"
     if record.direction == "event":
@@ -281,6 +284,7 @@ class MessagePanel(widgets.VBox):
                 if id(r) in wanted:
                     since_open[id(r)] = r.time - opened.get(r.conn, r.time)
         server = any(r.conn for r in shown)
+        sio = getattr(self.traffic, "protocol", "websocket") == "socket.io"
         rows = []
         for r in shown:
             arrow, colour = ARROW.get(r.direction, ("?", "#777"))
@@ -290,7 +294,7 @@ class MessagePanel(widgets.VBox):
             conn = f"<td>#{r.conn}</td>" if server else ""
             rows.append(
                 f"<tr class='{css}'><td style='color:{colour};font-weight:bold'>{arrow}</td>{conn}"
-                f"<td>{since:.1f}</td><td>{r.size}</td><td>{html.escape(opcode)}</td><td>{_preview(r)}</td></tr>"
+                f"<td>{since:.1f}</td><td>{r.size}</td><td>{html.escape(opcode)}</td><td>{_preview(r, socketio=sio)}</td></tr>"
             )
         rows.reverse()  # newest first, so the latest traffic is always in view
         hidden = len(records) - len(shown) + self.dropped
