@@ -67,7 +67,8 @@ def parse_outgoing(text: str, kind: str) -> str | bytes:
 def _preview(record: Any, limit: int = 64, socketio: bool = False) -> str:
     """The data column: JSON pretty-printed, binary as hex, text as it is; Socket.IO packets decoded."""
     if socketio and record.direction != "event" and isinstance(record.data, str):
-        return f"<code>{html.escape(record.data[: 4 * limit])}</code><br><small>{html.escape(describe(record.data))}</small>"
+        raw, meaning = html.escape(record.data[: 4 * limit]), html.escape(describe(record.data))
+        return f"<code>{raw}</code><br><small>{meaning}</small>"
     if record.opcode == "CLOSE":
         return html.escape(record.info.strip()) or "<i>no reason</i>"
     if record.direction == "event":
@@ -294,7 +295,8 @@ class MessagePanel(widgets.VBox):
             conn = f"<td>#{r.conn}</td>" if server else ""
             rows.append(
                 f"<tr class='{css}'><td style='color:{colour};font-weight:bold'>{arrow}</td>{conn}"
-                f"<td>{since:.1f}</td><td>{r.size}</td><td>{html.escape(opcode)}</td><td>{_preview(r, socketio=sio)}</td></tr>"
+                f"<td>{since:.1f}</td><td>{r.size}</td><td>{html.escape(opcode)}</td>"
+                f"<td>{_preview(r, socketio=sio)}</td></tr>"
             )
         rows.reverse()  # newest first, so the latest traffic is always in view
         hidden = len(records) - len(shown) + self.dropped
