@@ -1,6 +1,7 @@
-"""Echo round trips: raw TCP, a bare `websockets` server, wskit.EchoServer (and Socket.IO when present).
+"""Echo round trips: raw TCP, a bare `websockets` server, wskit.EchoServer, and Socket.IO.
 
-One client implementation per protocol, one process, the same message sizes.
+One client implementation per protocol, one process, the same message sizes,
+fresh connections each round.
 The client is the bare `websockets` asyncio client for every WebSocket server
 (no wskit code on the client side), so the ratio shows what wskit's server
 adds: its traffic log, byte counters and handler wrapper. Servers are
@@ -8,8 +9,12 @@ measured in alternating rounds so that drift in the machine's speed hits
 them all alike.
 
 Target (issue 5): wskit / bare websockets ≤ 1.10 at every size (median).
+The Socket.IO column is wskit.SocketIOServer with a bare python-socketio
+client calling an "echo" event whose acknowledgement returns the data (binary
+payloads travel as Socket.IO attachments): a different protocol, shown for
+comparison, with no target.
 
-Run: .venv/bin/python benchmarks/echo_rtt.py [--rounds 100] [--per-round 10]
+Run: .venv/bin/python benchmarks/echo_rtt.py [--rounds 40] [--per-round 25]
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import argparse
 import asyncio
 import time
 
+import socketio
 from websockets.asyncio.client import connect
 from websockets.asyncio.server import serve
 
@@ -31,6 +37,13 @@ SIZES = (64, 1024, 16 * 1024, 256 * 1024)
 async def bare_echo(ws) -> None:
     async for message in ws:
         await ws.send(message)
+
+
+def sio_round_trip(client, payload: bytes):
+    async def once() -> None:
+        await client.call("echo", payload, timeout=10)
+
+    return once
 
 
 def tcp_round_trip(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, payload: bytes):
@@ -50,29 +63,35 @@ def ws_round_trip(ws, payload: bytes):
 
 
 async def measure_size(size: int, bare_url: str, args: argparse.Namespace, samples: dict) -> None:
+    """Fresh connections every round: a connection's own TCP state (buffer autotuning) varies
+    from one connection to the next, and would otherwise weigh on one server only."""
     payload = bytes(i % 251 for i in range(size))
-    tcp_reader, tcp_writer = await asyncio.open_connection("127.0.0.1", TCP.port)
-    clients = {
-        "bare websockets": await connect(bare_url, compression=None, max_size=None, proxy=None),
-        "wskit.EchoServer": await connect(WSKIT.url, compression=None, max_size=None, proxy=None),
-    }
-    runners = {
-        "raw TCP": tcp_round_trip(tcp_reader, tcp_writer, payload),
-        **{name: ws_round_trip(ws, payload) for name, ws in clients.items()},
-    }
-    for once in runners.values():  # warm up
-        for _ in range(20):
-            await once()
-    for _ in range(args.rounds):  # alternate servers in short rounds, so drift hits all alike
+    for round_number in range(args.rounds):
+        tcp_reader, tcp_writer = await asyncio.open_connection("127.0.0.1", TCP.port)
+        clients = {
+            "bare websockets": await connect(bare_url, compression=None, max_size=None, proxy=None),
+            "wskit.EchoServer": await connect(WSKIT.url, compression=None, max_size=None, proxy=None),
+        }
+        sio = socketio.AsyncClient(reconnection=False)
+        await sio.connect(SIO.url, transports=["websocket"])
+        runners = {
+            "raw TCP": tcp_round_trip(tcp_reader, tcp_writer, payload),
+            **{name: ws_round_trip(ws, payload) for name, ws in clients.items()},
+            "Socket.IO": sio_round_trip(sio, payload),
+        }
+        for once in runners.values():  # warm up each fresh connection
+            for _ in range(5 if round_number else 20):
+                await once()
         for name, once in runners.items():
             bucket = samples.setdefault((name, size), [])
             for _ in range(args.per_round):
                 started = time.perf_counter()
                 await once()
                 bucket.append(time.perf_counter() - started)
-    for ws in clients.values():
-        await ws.close()
-    tcp_writer.close()
+        for ws in clients.values():
+            await ws.close()
+        await sio.disconnect()
+        tcp_writer.close()
 
 
 async def measure(args: argparse.Namespace) -> dict[tuple[str, int], list[float]]:
@@ -90,19 +109,25 @@ async def measure(args: argparse.Namespace) -> dict[tuple[str, int], list[float]
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=100)
-    parser.add_argument("--per-round", type=int, default=10)
+    parser.add_argument("--rounds", type=int, default=40)
+    parser.add_argument("--per-round", type=int, default=25)
     args = parser.parse_args()
 
-    global TCP, WSKIT
+    global TCP, WSKIT, SIO
     TCP = wskit.TCPEchoServer(name="bench-tcp")
     WSKIT = wskit.EchoServer(name="bench-wskit", max_size=None, ping_interval=None)
+    SIO = wskit.SocketIOServer(name="bench-sio", max_http_buffer_size=10**7)
+
+    @SIO.on("echo")
+    async def echo(sid, data):
+        return data
+
     try:
         samples = loop.run(measure(args), timeout=None)
     finally:
         wskit.stop_all()
 
-    names = ["raw TCP", "bare websockets", "wskit.EchoServer"]
+    names = ["raw TCP", "bare websockets", "wskit.EchoServer", "Socket.IO"]
     print(f"echo round trips on loopback, {args.rounds} rounds × {args.per_round} per server and size "
           f"(median / p99, ms)\n")
     print(f"{'size':>9}" + "".join(f"{n:>26}" for n in names) + f"{'wskit/bare median':>19}{'wskit/bare p99':>16}")

@@ -29,6 +29,7 @@ from .live import loop as _loop
 from .live.baseline import HTTPClient, PushServer, TCPEchoServer
 from .live.client import Client
 from .live.log import TrafficLog
+from .live.sio import SocketIOClient
 
 __all__ = [
     "Stats",
@@ -149,7 +150,7 @@ def _measure(name: str, count: int, warmup: int, once: Callable[[], Awaitable[No
 
 
 def rtt(
-    target: Client | TCPEchoServer | PushServer,
+    target: Client | SocketIOClient | TCPEchoServer | PushServer,
     *,
     count: int = 200,
     size: int = 32,
@@ -157,13 +158,15 @@ def rtt(
     warmup: int = 20,
     name: str | None = None,
     progress: bool = True,
+    event: str = "echo",
 ) -> Stats:
     """Round-trip times of ``size``-byte echoes.
 
     Args:
         target: a connected wskit client (of an echo server), a
-            :class:`TCPEchoServer` (raw TCP), or a :class:`PushServer`
-            (HTTP ``POST /echo`` on one kept-alive connection).
+            :class:`SocketIOClient` (a call of ``event`` whose acknowledgement
+            returns the data), a :class:`TCPEchoServer` (raw TCP), or a
+            :class:`PushServer` (HTTP ``POST /echo`` on one kept-alive connection).
         count: timed round trips.
         size: payload bytes.
         binary: binary frames instead of text (WebSocket only).
@@ -219,7 +222,21 @@ def rtt(
 
         return _loop.run(http(), timeout=None)
 
-    raise TypeError(f"rtt() measures a wskit Client, TCPEchoServer or PushServer; got {type(target).__name__}")
+    if isinstance(target, SocketIOClient):
+        async def sio() -> Stats:
+            samples = []
+            for i in range(count + warmup):
+                started = time.perf_counter()
+                await target.sio.call(event, message, timeout=10)
+                if i >= warmup:
+                    samples.append(time.perf_counter() - started)
+            return Stats.from_samples(name or f"Socket.IO call {size} B", samples)
+
+        return _loop.run(sio(), timeout=None)
+
+    raise TypeError(
+        f"rtt() measures a wskit Client, SocketIOClient, TCPEchoServer or PushServer; got {type(target).__name__}"
+    )
 
 
 def throughput(client: Client, *, size: int, count: int = 100, binary: bool = True) -> float:
