@@ -365,8 +365,10 @@ class SocketIOClient:
             async def both(*args: Any) -> Any:
                 if event == "connect":
                     self._up.set()
+                    self.log.add("event", "OPEN", info=f"{namespace} over {self.sio.transport()}")
                 elif event == "disconnect":
                     self._up.clear()
+                    self.log.add("event", "CLOSED", info=f"{namespace} {' '.join(map(str, args))}".strip())
                 else:
                     self._inbox.put((event, namespace, args))
                 result = function(*args)
