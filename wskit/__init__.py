@@ -27,6 +27,7 @@ __all__ = [
     "timing",
     "widgets",
     "diagrams",
+    "load",
     "Server",
     "EchoServer",
     "ChatServer",
@@ -50,7 +51,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:  # pragma: no cover
-    from . import codec, diagrams, live, timing, widgets
+    from . import codec, diagrams, live, load, timing, widgets
     from .live import (
         AsyncClient,
         ChatServer,
@@ -76,7 +77,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("codec", "live", "timing", "widgets", "diagrams"):
+    if name in ("codec", "live", "timing", "widgets", "diagrams", "load"):
         return importlib.import_module(f".{name}", __name__)
     if name in __all__:
         return getattr(importlib.import_module(".live", __name__), name)

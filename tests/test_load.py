@@ -1,0 +1,137 @@
+"""wskit.load: phases, honest timing, loss and reordering detection, the command line."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import pytest
+
+import wskit
+from wskit import load
+
+
+@pytest.fixture(autouse=True)
+def clean():
+    wskit.stop_all()
+    yield
+    wskit.stop_all()
+
+
+def test_phase_arrivals():
+    assert len(load.Phase(2, 10).arrivals()) == 20
+    ramp = load.Phase(2, 0, 20).arrivals()
+    assert len(ramp) == 20  # the area under a ramp from 0 to 20 a second over 2 s
+    assert ramp == sorted(ramp) and ramp[1] - ramp[0] > ramp[-1] - ramp[-2]  # arrivals speed up
+
+
+def test_a_clean_run_against_the_echo_server():
+    srv = wskit.EchoServer()
+    result = load.run(srv.url, phases=[load.Phase(1, 10), load.Phase(1, 10, 30)], messages=8, rate=40,
+                      progress=False)
+    assert result.users == result.connected == 10 + 20  # 10 a second, then 10 ramping to 30 over 1 s
+    assert result.sent == result.received == result.users * 8
+    assert (result.lost, result.out_of_order, result.errors) == (0, 0, {})
+    ps = [result.percentile(q) for q in load.LoadResult.PERCENTILES]
+    assert ps == sorted(ps) and ps[0] > 0
+    assert 0 < result.percentile(50, "connect") < 1000
+    assert len(result.seconds) >= 2 and sum(s[1] for s in result.seconds) == result.received
+    result.check(p99_ms=1000)
+    with pytest.raises(AssertionError, match="p99 .* over 0.0001 ms"):
+        result.check(p99_ms=0.0001)
+    assert "lost 0" in result.table()
+    assert len(result.plot().axes) == 3
+
+
+def test_losses_reordering_and_refusals_are_counted():
+    async def lossy(ws):
+        async for i, message in aenumerate(ws):
+            if i % 3 != 2:  # drop every third message
+                await ws.send(message)
+
+    async def swapping(ws):
+        held = None
+        async for message in ws:
+            if held is None:
+                held = message
+            else:
+                await ws.send(message)  # the later one first
+                await ws.send(held)
+                held = None
+
+    lost = load.run(wskit.Server(lossy).url, phases=[load.Phase(0.5, 4)], messages=6, rate=50,
+                    timeout=0.5, progress=False)
+    assert lost.lost == lost.users * 2 and lost.errors == {"echo timeout": lost.users}
+    with pytest.raises(AssertionError, match="messages lost"):
+        lost.check()
+    swapped = load.run(wskit.Server(swapping).url, phases=[load.Phase(0.5, 4)], messages=6, rate=50,
+                       progress=False)
+    assert swapped.lost == 0 and swapped.out_of_order == swapped.users * 3
+    refused = load.run(wskit.EchoServer(origins=["https://only.example"]).url, phases=[load.Phase(0.5, 4)],
+                       progress=False)
+    assert refused.connected == 0 and refused.errors == {"InvalidStatus": refused.users}
+
+
+async def aenumerate(iterable):
+    i = 0
+    async for item in iterable:
+        yield i, item
+        i += 1
+
+
+def test_latency_is_timed_from_the_intended_send_time():
+    """A server that stalls once delays every message queued behind the stall: that must show."""
+
+    async def stalls_once(ws):
+        first = True
+        async for message in ws:
+            if first:
+                await asyncio.sleep(0.3)
+                first = False
+            await ws.send(message)
+
+    result = load.run(wskit.Server(stalls_once).url, phases=[load.Phase(0.1, 10)], messages=10, rate=50,
+                      progress=False)
+    assert result.users == 1 and result.received == 10
+    # Sent every 20 ms from t=0; all echoes come back after ~300 ms: latencies ~300, 280, ..., 120 ms.
+    assert result.percentile(50) > 150
+    assert result.percentile(0) > 100
+
+
+def test_socketio_load():
+    srv = wskit.SocketIOServer()
+
+    @srv.on("echo")
+    async def echo(sid, data):
+        return data
+
+    result = load.run(srv.url, phases=[load.Phase(0.5, 10)], messages=5, rate=50, progress=False)
+    assert result.sent == result.received == result.users * 5 and result.lost == 0
+
+
+def test_only_loopback_unless_allowed():
+    with pytest.raises(ValueError, match="loopback"):
+        load.run("ws://192.0.2.1:80/", progress=False)  # TEST-NET-1: never contacted
+    with pytest.raises(ValueError, match="ws://"):
+        load.run("ftp://127.0.0.1/", progress=False)
+
+
+def test_command_line():
+    srv = wskit.EchoServer()
+    done = subprocess.run(
+        [sys.executable, "-m", "wskit", "load", srv.url, "--phase", "0.5:10", "--messages", "3", "--rate", "30",
+         "--json", "--quiet"],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert summary["sent"] == summary["received"] == 15 and summary["lost"] == 0
+    bad = subprocess.run([sys.executable, "-m", "wskit", "load", srv.url, "--phase", "x"], capture_output=True,
+                         text=True, timeout=60)
+    assert bad.returncode == 2 and "DURATION:RATE" in bad.stderr

@@ -1,0 +1,441 @@
+"""Load tests that tell the truth: phases of arriving clients, timed from the intended send time.
+
+>>> import wskit
+>>> from wskit import load
+>>> srv = wskit.EchoServer()
+>>> result = load.run(srv.url, phases=[load.Phase(1, 5)], messages=5, rate=20, progress=False)
+>>> result.lost, result.out_of_order, result.errors
+(0, 0, {})
+>>> wskit.stop_all()
+
+How it works, as in Artillery: each :class:`Phase` lasts ``duration`` seconds
+during which virtual users arrive at ``arrival_rate`` a second (ramping
+linearly to ``ramp_to`` if given). Each user connects, sends ``messages``
+messages at ``rate`` a second, waits for every echo, and leaves.
+
+Each message carries its user's id and a sequence number, and is timed from
+the moment it was *meant* to be sent, not the moment it went out: when the
+server (or this generator) falls behind, the delay shows up in the
+latencies instead of silently lowering the load (no *coordinated omission*).
+Latencies go into an HDR histogram (2 significant digits: about 1% error)
+rather than a list of every sample, so memory stays flat however long the
+run. Loads are only sent to loopback addresses unless ``allow_remote=True``.
+
+From a terminal: ``python -m wskit load ws://127.0.0.1:8765/ --phase 10:5:20``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import dataclasses
+import ipaddress
+import json
+import math
+import socket
+import struct
+import time
+import urllib.parse
+from collections.abc import Sequence
+from typing import Any
+
+from hdrh.histogram import HdrHistogram
+from tqdm.auto import tqdm
+
+from .live import loop as _loop
+
+__all__ = ["Phase", "LoadResult", "run", "run_async"]
+
+HEADER = struct.Struct("!IIQ")  # user id, sequence number, a tag that tells our messages from others
+TAG = 0x5753_4B49_545F_4C44  # "WSKIT_LD"
+MAX_LATENCY_US = 120_000_000
+
+
+@dataclasses.dataclass(frozen=True)
+class Phase:
+    """``duration`` seconds of users arriving at ``arrival_rate`` a second (ramping to ``ramp_to``)."""
+
+    duration: float
+    arrival_rate: float
+    ramp_to: float | None = None
+    name: str = ""
+
+    def arrivals(self) -> list[float]:
+        """Arrival times of this phase's users, in seconds from the phase's start.
+
+        The k-th user arrives when the expected number of arrivals, the
+        integral of the (linearly ramping) rate, reaches k.
+        """
+        r0 = self.arrival_rate
+        r1 = r0 if self.ramp_to is None else self.ramp_to
+        slope = (r1 - r0) / self.duration
+        total = r0 * self.duration + slope * self.duration**2 / 2
+        times = []
+        for k in range(1, int(total + 1e-9) + 1):
+            if abs(slope) < 1e-12:
+                t = k / r0
+            else:  # solve r0 t + slope t² / 2 = k
+                t = (-r0 + math.sqrt(r0 * r0 + 2 * slope * k)) / slope
+            times.append(min(t, self.duration))
+        return times
+
+
+def _histogram() -> HdrHistogram:
+    return HdrHistogram(1, MAX_LATENCY_US, 2)
+
+
+@dataclasses.dataclass
+class LoadResult:
+    """What a load run measured.
+
+    Latencies are in milliseconds in every table and plot.
+
+    Attributes:
+        users, connected: users started, and those that connected.
+        sent, received: messages sent and echoes received.
+        lost: messages sent whose echo never came.
+        out_of_order: echoes that came after a later message's echo (per user).
+        errors: errors by kind, e.g. ``{"ConnectionRefusedError": 3}``.
+        latency: HDR histogram of latencies in microseconds, from intended send time.
+        connect: HDR histogram of connect times in microseconds.
+        seconds: per second of the run: ``(sent, received, p50 ms, p99 ms)``.
+        duration: wall seconds of the whole run.
+    """
+
+    users: int = 0
+    connected: int = 0
+    sent: int = 0
+    received: int = 0
+    lost: int = 0
+    out_of_order: int = 0
+    errors: dict[str, int] = dataclasses.field(default_factory=dict)
+    latency: HdrHistogram = dataclasses.field(default_factory=_histogram, repr=False)
+    connect: HdrHistogram = dataclasses.field(default_factory=_histogram, repr=False)
+    seconds: list[tuple[int, int, float, float]] = dataclasses.field(default_factory=list, repr=False)
+    duration: float = 0.0
+
+    PERCENTILES = (50, 90, 95, 99, 99.9, 100)
+
+    def percentile(self, q: float, of: str = "latency") -> float:
+        """The ``q``-th percentile in milliseconds (``of``: ``"latency"`` or ``"connect"``)."""
+        histogram = getattr(self, of)
+        if histogram.get_total_count() == 0:
+            return math.nan
+        return histogram.get_value_at_percentile(q) / 1000
+
+    @property
+    def throughput(self) -> float:
+        """Echoes received per second of the run."""
+        return self.received / self.duration if self.duration else 0.0
+
+    def table(self) -> str:
+        """A plain-text summary."""
+        names = "".join(f"{'p' + format(q, 'g') if q < 100 else 'max':>9}" for q in self.PERCENTILES)
+        rows = [
+            f"users {self.users} (connected {self.connected}), {self.duration:.1f} s, "
+            f"{self.throughput:,.0f} echoes/s",
+            f"messages sent {self.sent}, received {self.received}, lost {self.lost}, "
+            f"out of order {self.out_of_order}, errors {sum(self.errors.values())} {dict(self.errors) or ''}".rstrip(),
+            f"{'ms':<10}{names}",
+        ]
+        for label, of in (("latency", "latency"), ("connect", "connect")):
+            rows.append(f"{label:<10}" + "".join(f"{self.percentile(q, of):9.2f}" for q in self.PERCENTILES))
+        return "\n".join(rows)
+
+    def __str__(self) -> str:
+        return self.table()
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(self.table())
+
+    def check(
+        self,
+        *,
+        p99_ms: float | None = None,
+        max_lost: int = 0,
+        max_out_of_order: int = 0,
+        max_errors: int = 0,
+    ) -> None:
+        """Assert what a load test should: nothing lost or reordered, no errors, a bounded tail.
+
+        Raises:
+            AssertionError: naming every limit that was broken.
+        """
+        broken = []
+        if self.lost > max_lost:
+            broken.append(f"{self.lost} messages lost (allowed {max_lost})")
+        if self.out_of_order > max_out_of_order:
+            broken.append(f"{self.out_of_order} out of order (allowed {max_out_of_order})")
+        errors = sum(self.errors.values())
+        if errors > max_errors:
+            broken.append(f"{errors} errors {dict(self.errors)} (allowed {max_errors})")
+        if p99_ms is not None and not self.percentile(99) <= p99_ms:
+            broken.append(f"p99 {self.percentile(99):.2f} ms over {p99_ms} ms")
+        if broken:
+            raise AssertionError("load test failed: " + "; ".join(broken))
+
+    def plot(self) -> Any:
+        """Latency over time, the percentile curve, and throughput, side by side."""
+        import matplotlib.pyplot as plt
+
+        fig, (over_time, curve, rate) = plt.subplots(1, 3, figsize=(15, 3.8))
+        seconds = range(len(self.seconds))
+        over_time.plot(seconds, [s[2] for s in self.seconds], label="p50")
+        over_time.plot(seconds, [s[3] for s in self.seconds], label="p99")
+        over_time.set_xlabel("second of the run")
+        over_time.set_ylabel("latency (ms)")
+        over_time.set_title("Latency over time")
+        over_time.legend()
+        qs = [0, 50, 75, 90, 95, 99, 99.5, 99.9, 99.99, 100]
+        curve.plot([100 / (100 - q) if q < 100 else 10_000 for q in qs], [self.percentile(q) for q in qs], "o-")
+        curve.set_xscale("log")
+        curve.set_xticks([1, 2, 10, 100, 1000, 10_000], ["0", "50", "90", "99", "99.9", "max"])
+        curve.set_xlabel("percentile")
+        curve.set_ylabel("latency (ms)")
+        curve.set_title("Percentile curve: the tail")
+        rate.plot(seconds, [s[0] for s in self.seconds], label="sent")
+        rate.plot(seconds, [s[1] for s in self.seconds], label="received")
+        rate.set_xlabel("second of the run")
+        rate.set_ylabel("messages per second")
+        rate.set_title("Throughput")
+        rate.legend()
+        fig.tight_layout()
+        return fig
+
+
+class _Run:
+    """The shared state of one run (everything on one event loop)."""
+
+    def __init__(self, result: LoadResult, size: int, bar: Any) -> None:
+        self.result = result
+        self.size = max(size, HEADER.size)
+        self.bar = bar
+        self.started = time.perf_counter()
+        self.errors: collections.Counter[str] = collections.Counter()
+        self._second = _histogram()
+        self._second_counts = [0, 0]
+        self._second_index = 0
+
+    def message(self, user: int, seq: int) -> bytes:
+        return HEADER.pack(user, seq, TAG) + b"\0" * (self.size - HEADER.size)
+
+    def _roll(self, now: float) -> None:
+        index = int(now - self.started)
+        while self._second_index < index:
+            total = self._second.get_total_count()
+            p50 = self._second.get_value_at_percentile(50) / 1000 if total else math.nan
+            p99 = self._second.get_value_at_percentile(99) / 1000 if total else math.nan
+            self.result.seconds.append((self._second_counts[0], self._second_counts[1], p50, p99))
+            self._second.reset()
+            self._second_counts = [0, 0]
+            self._second_index += 1
+
+    def sent(self) -> None:
+        self._roll(time.perf_counter())
+        self.result.sent += 1
+        self._second_counts[0] += 1
+
+    def echoed(self, intended: float) -> None:
+        now = time.perf_counter()
+        self._roll(now)
+        micros = max(1, min(MAX_LATENCY_US, int((now - intended) * 1e6)))
+        self.result.latency.record_value(micros)
+        self._second.record_value(micros)
+        self.result.received += 1
+        self._second_counts[1] += 1
+        self.bar.update(1)
+
+    def finish(self) -> None:
+        self._roll(time.perf_counter() + 1)
+
+
+async def _websocket_user(run: _Run, url: str, user: int, messages: int, rate: float, timeout: float) -> None:
+    from websockets.asyncio.client import connect
+
+    started = time.perf_counter()
+    try:
+        ws = await asyncio.wait_for(connect(url, compression=None, proxy=None, max_size=None,
+                                            ping_interval=None, open_timeout=timeout), timeout)
+    except Exception as exc:  # counted, never raised: one user's failure is data
+        run.errors[type(exc).__name__] += 1
+        return
+    run.result.connected += 1
+    run.result.connect.record_value(max(1, int((time.perf_counter() - started) * 1e6)))
+    intended = [0.0] * messages
+    pending = set(range(messages))
+    highest = -1
+
+    async def receive() -> None:
+        nonlocal highest
+        while pending:
+            data = await ws.recv()
+            if not isinstance(data, bytes) or len(data) < HEADER.size:
+                continue
+            who, seq, tag = HEADER.unpack_from(data)
+            if tag != TAG or who != user or seq not in pending:
+                continue
+            pending.discard(seq)
+            if seq < highest:
+                run.result.out_of_order += 1
+            highest = max(highest, seq)
+            run.echoed(intended[seq])
+
+    receiver = asyncio.ensure_future(receive())
+    try:
+        begin = time.perf_counter()
+        for seq in range(messages):
+            intended[seq] = begin + seq / rate
+            delay = intended[seq] - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            await ws.send(run.message(user, seq))
+            run.sent()
+        await asyncio.wait_for(receiver, timeout)
+    except TimeoutError:
+        run.errors["echo timeout"] += 1
+    except Exception as exc:
+        run.errors[type(exc).__name__] += 1
+    finally:
+        receiver.cancel()
+        run.result.lost += len(pending)
+        await ws.close()
+
+
+async def _socketio_user(run: _Run, url: str, user: int, messages: int, rate: float, timeout: float,
+                         event: str) -> None:
+    import socketio
+
+    client = socketio.AsyncClient(reconnection=False)
+    started = time.perf_counter()
+    try:
+        await client.connect(url, transports=["websocket"], wait_timeout=timeout)
+    except Exception as exc:
+        run.errors[type(exc).__name__] += 1
+        return
+    run.result.connected += 1
+    run.result.connect.record_value(max(1, int((time.perf_counter() - started) * 1e6)))
+    highest, pending = -1, set(range(messages))
+
+    async def one(seq: int, intended: float) -> None:
+        nonlocal highest
+        try:
+            reply = await client.call(event, run.message(user, seq), timeout=timeout)
+        except Exception as exc:
+            run.errors[type(exc).__name__] += 1
+            return
+        if isinstance(reply, bytes) and len(reply) >= HEADER.size and HEADER.unpack_from(reply)[1] == seq:
+            pending.discard(seq)
+            if seq < highest:
+                run.result.out_of_order += 1
+            highest = max(highest, seq)
+            run.echoed(intended)
+
+    calls = []
+    begin = time.perf_counter()
+    try:
+        for seq in range(messages):
+            intended = begin + seq / rate
+            delay = intended - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            calls.append(asyncio.ensure_future(one(seq, intended)))
+            run.sent()
+        await asyncio.gather(*calls)
+    finally:
+        run.result.lost += len(pending)
+        await client.disconnect()
+
+
+def _check_loopback(url: str) -> None:
+    host = urllib.parse.urlsplit(url).hostname or ""
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
+    except socket.gaierror as exc:
+        raise ValueError(f"cannot resolve {host!r}: {exc}") from None
+    if not all(ipaddress.ip_address(a.split("%")[0]).is_loopback for a in addresses):
+        raise ValueError(
+            f"load tests run against this machine only (127.0.0.1, ::1, localhost); {host!r} is not loopback. "
+            "Pass allow_remote=True only for a server you own, on a network you may load."
+        )
+
+
+async def run_async(
+    url: str,
+    *,
+    phases: Sequence[Phase] = (Phase(5, 10),),
+    messages: int = 10,
+    rate: float = 10.0,
+    size: int = 64,
+    event: str = "echo",
+    timeout: float = 10.0,
+    allow_remote: bool = False,
+    progress: bool = True,
+) -> LoadResult:
+    """:func:`run` for code already on an event loop."""
+    if not allow_remote:
+        _check_loopback(url)
+    if messages < 1 or rate <= 0:
+        raise ValueError("messages must be at least 1 and rate above 0")
+    scheme = urllib.parse.urlsplit(url).scheme
+    if scheme not in ("ws", "wss", "http", "https"):
+        raise ValueError(f"expected ws:// (WebSocket echo) or http:// (Socket.IO) URL, got {url!r}")
+    schedule, offset = [], 0.0
+    for phase in phases:
+        schedule += [offset + t for t in phase.arrivals()]
+        offset += phase.duration
+    result = LoadResult(users=len(schedule))
+    bar = tqdm(total=len(schedule) * messages, desc="echoes", unit="msg", disable=not progress, leave=False)
+    run = _Run(result, size, bar)
+    users = []
+    try:
+        for user, at in enumerate(schedule):
+            delay = run.started + at - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            if scheme in ("ws", "wss"):
+                session = _websocket_user(run, url, user, messages, rate, timeout)
+            else:
+                session = _socketio_user(run, url, user, messages, rate, timeout, event)
+            users.append(asyncio.ensure_future(session))
+        await asyncio.gather(*users)
+    finally:
+        for task in users:
+            task.cancel()
+        run.finish()
+        bar.close()
+    result.errors = dict(run.errors)
+    result.duration = time.perf_counter() - run.started
+    return result
+
+
+def run(url: str, **options: Any) -> LoadResult:
+    """Run a load test from a cell (on the wskit loop); takes the options of :func:`run_async`.
+
+    Args:
+        url: a WebSocket echo server (``ws://``), or a Socket.IO server
+            (``http://``) whose ``event`` handler returns what it is sent.
+        phases: the arrival phases.
+        messages: messages each user sends.
+        rate: messages a second each user sends.
+        size: bytes per message (at least 16: user id, sequence number, tag).
+        timeout: seconds to connect, and to wait for the last echoes.
+        allow_remote: permit a non-loopback target.
+        progress: show a progress bar.
+    """
+    return _loop.run(run_async(url, **options), timeout=None)
+
+
+def to_json(result: LoadResult) -> str:
+    """The summary as JSON (for the command line and the benchmarks)."""
+    return json.dumps({
+        "users": result.users,
+        "connected": result.connected,
+        "sent": result.sent,
+        "received": result.received,
+        "lost": result.lost,
+        "out_of_order": result.out_of_order,
+        "errors": result.errors,
+        "duration": result.duration,
+        "latency_ms": {str(q): result.percentile(q) for q in LoadResult.PERCENTILES},
+        "connect_ms": {str(q): result.percentile(q, "connect") for q in LoadResult.PERCENTILES},
+    })
