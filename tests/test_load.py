@@ -43,7 +43,7 @@ def test_a_clean_run_against_the_echo_server():
     assert 0 < result.percentile(50, "connect") < 1000
     assert len(result.seconds) >= 2 and sum(s[1] for s in result.seconds) == result.received
     result.check(p99_ms=1000)
-    with pytest.raises(AssertionError, match="p99 .* over 0.0001 ms"):
+    with pytest.raises(AssertionError, match=r"p99 .* over 0\.0001 ms"):
         result.check(p99_ms=0.0001)
     assert "lost 0" in result.table()
     assert len(result.plot().axes) == 3

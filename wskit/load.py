@@ -72,10 +72,8 @@ class Phase:
         total = r0 * self.duration + slope * self.duration**2 / 2
         times = []
         for k in range(1, int(total + 1e-9) + 1):
-            if abs(slope) < 1e-12:
-                t = k / r0
-            else:  # solve r0 t + slope t² / 2 = k
-                t = (-r0 + math.sqrt(r0 * r0 + 2 * slope * k)) / slope
+            # solve r0 t + slope t² / 2 = k (a plain division when the rate is constant)
+            t = k / r0 if abs(slope) < 1e-12 else (-r0 + math.sqrt(r0 * r0 + 2 * slope * k)) / slope
             times.append(min(t, self.duration))
         return times
 
