@@ -124,7 +124,8 @@ class TrafficLog:
         #: What the records carry: ``"websocket"`` frames or ``"socket.io"`` Engine.IO packets.
         self.protocol = "websocket"
         self._records: deque[Record] = deque(maxlen=maxlen)
-        self.handshakes: list[Handshake] = []
+        #: The latest handshakes (as many as records are kept).
+        self.handshakes: deque[Handshake] = deque(maxlen=maxlen)
         self.dropped = 0
         #: Bytes on the wire (handshake, frame headers, masks and payloads), all connections.
         self.bytes_sent = 0
