@@ -28,6 +28,7 @@ __all__ = [
     "widgets",
     "diagrams",
     "load",
+    "doctor",
     "Server",
     "EchoServer",
     "ChatServer",
@@ -77,6 +78,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 def __getattr__(name: str) -> Any:
+    if name == "doctor":
+        return importlib.import_module("._doctor", __name__).doctor
     if name in ("codec", "live", "timing", "widgets", "diagrams", "load"):
         return importlib.import_module(f".{name}", __name__)
     if name in __all__:

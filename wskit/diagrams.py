@@ -12,7 +12,7 @@ from typing import Any
 
 from .codec import frames as fr
 
-__all__ = ["Layer", "encapsulation", "draw_layers", "draw_encapsulation", "OSI", "TCP_IP"]
+__all__ = ["Layer", "encapsulation", "draw_layers", "draw_encapsulation", "draw_story", "STORY", "OSI", "TCP_IP"]
 
 #: The OSI model, top (7) to bottom (1), with what lives there on the web.
 OSI = [
@@ -122,4 +122,52 @@ def draw_encapsulation(layers: list[Layer], ax: Any = None) -> Any:
     ax.set_title(f"{payload} bytes of message, {total} bytes on the wire ({payload / total:.0%} payload)")
     for side in ("top", "right", "left"):
         ax.spines[side].set_visible(False)
+    return ax
+
+
+#: The course's running analogy, step by step: (from, story, protocol step).
+STORY = [
+    ("client", "Alice walks up to Bob", "TCP: SYN"),
+    ("server", "Bob turns to her", "TCP: SYN-ACK"),
+    ("client", "she is there", "TCP: ACK"),
+    ("client", "\u201cI want to connect\u201d (here is a word: dGhl\u2026)",
+     "GET / HTTP/1.1, Upgrade: websocket, Sec-WebSocket-Key"),
+    ("server", "\u201cSure, let's start\u201d (your word, transformed: s3pP\u2026)",
+     "HTTP/1.1 101 Switching Protocols, Sec-WebSocket-Accept"),
+    ("client", "a secret note", "text frame, masked"),
+    ("server", "a note back", "text frame"),
+    ("server", "another, without being asked", "text frame (server push)"),
+    ("client", "\u201cBye\u201d", "close frame 1000"),
+    ("server", "\u201cBye\u201d", "close frame 1000, then TCP FIN"),
+]
+
+
+def draw_story(ax: Any = None) -> Any:
+    """The two friends' conversation as a sequence diagram, each arrow labelled with its protocol step."""
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(11, 8.5))
+    left, right = 0.0, 10.0
+    rows = len(STORY)
+    for x, who in ((left, "Alice\n(client)"), (right, "Bob\n(server)")):
+        ax.plot([x, x], [0.3, rows + 0.6], color="#6c757d", linewidth=1)
+        ax.text(x, rows + 0.9, who, ha="center", va="bottom", fontsize=11, fontweight="bold")
+    phases = [(0, 3, "TCP connection", "#e9ecef"), (3, 5, "WebSocket handshake", "#ddf4ff"),
+              (5, 8, "messages, both ways", "#d3f9d8"), (8, 10, "closing handshake", "#fff3bf")]
+    for start, end, label, colour in phases:
+        ax.axhspan(rows - end + 0.5, rows - start + 0.5, color=colour, zorder=0)
+        ax.text(right + 0.3, rows - (start + end) / 2 + 0.5, label, va="center", fontsize=9, color="#495057")
+    for i, (sender, story, step) in enumerate(STORY):
+        y = rows - i
+        start, end = (left, right) if sender == "client" else (right, left)
+        ax.annotate("", xy=(end, y - 0.15), xytext=(start, y + 0.15),
+                    arrowprops={"arrowstyle": "->", "color": "#1971c2" if sender == "client" else "#e8590c",
+                                "linewidth": 1.5})
+        ax.text(5, y + 0.22, story, ha="center", va="bottom", fontsize=9.5)
+        ax.text(5, y - 0.12, step, ha="center", va="top", fontsize=8, family="monospace", color="#495057")
+    ax.set_xlim(-1.2, 13.2)
+    ax.set_ylim(0, rows + 1.6)
+    ax.axis("off")
+    ax.set_title("Two friends shake hands, then pass notes: every step is a real protocol step")
     return ax

@@ -10,5 +10,6 @@ from .chatroom import ChatRoom
 from .frameview import FrameView
 from .handshakeview import HandshakeView
 from .messagepanel import MessagePanel
+from .quiz import Question, Quiz
 
-__all__ = ["MessagePanel", "HandshakeView", "FrameView", "ChatRoom"]
+__all__ = ["MessagePanel", "HandshakeView", "FrameView", "ChatRoom", "Quiz", "Question"]

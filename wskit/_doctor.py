@@ -1,0 +1,106 @@
+"""``wskit.doctor()``: is this environment ready for the course?"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.metadata
+import sys
+import time
+
+__all__ = ["Check", "Report", "doctor"]
+
+PACKAGES = {
+    "websockets": "14",
+    "python-socketio": "5.11",
+    "aiohttp": "3.9",
+    "ipywidgets": "8",
+    "matplotlib": "3.7",
+    "jupyterlab": "4",
+    "tqdm": "4.66",
+    "hdrhistogram": "0.10",
+}
+FIX = "run the README's first command again (it installs everything: pip install -e .)"
+
+
+@dataclasses.dataclass(frozen=True)
+class Check:
+    """One check: what, whether it passed, what was seen, and how to fix it."""
+
+    name: str
+    ok: bool
+    detail: str
+    fix: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class Report:
+    """All checks; ``ok`` when every one passed."""
+
+    checks: tuple[Check, ...]
+
+    @property
+    def ok(self) -> bool:
+        return all(check.ok for check in self.checks)
+
+    def __str__(self) -> str:
+        width = max(len(check.name) for check in self.checks)
+        lines = []
+        for check in self.checks:
+            mark = "✓" if check.ok else "✗"
+            lines.append(f"{mark} {check.name:<{width}}  {check.detail}")
+            if not check.ok and check.fix:
+                lines.append(f"  {'':<{width}}  fix: {check.fix}")
+        lines.append("all good: the course is ready" if self.ok else "some checks failed: see the fixes above")
+        return "\n".join(lines)
+
+    def _repr_pretty_(self, printer: object, cycle: bool) -> None:
+        printer.text(str(self))  # type: ignore[attr-defined]
+
+
+def _version_tuple(text: str) -> tuple[int, ...]:
+    parts = []
+    for part in text.split("."):
+        digits = "".join(c for c in part if c.isdigit())
+        if not digits:
+            break
+        parts.append(int(digits))
+    return tuple(parts)
+
+
+def doctor(*, versions: bool = True) -> Report:
+    """Check Python, the packages, the background loop, and one live echo round trip.
+
+    Args:
+        versions: include each package's version in the details (turn off
+            for output that must not change between machines).
+    """
+    checks = [Check("Python", sys.version_info >= (3, 11), f"{sys.version.split()[0]} (3.11 or newer needed)"
+                    if versions else "3.11 or newer", "install Python 3.11 or newer")]
+    for package, minimum in PACKAGES.items():
+        try:
+            found = importlib.metadata.version(package)
+        except importlib.metadata.PackageNotFoundError:
+            checks.append(Check(package, False, "not installed", FIX))
+            continue
+        ok = _version_tuple(found) >= _version_tuple(minimum)
+        detail = f"{found} (≥ {minimum})" if versions else f"≥ {minimum}"
+        checks.append(Check(package, ok, detail, FIX))
+    try:
+        from .live import EchoServer, connect, loop
+
+        started = time.perf_counter()
+        with EchoServer(name="doctor") as server, connect(server.url, name="doctor-client") as client:
+            client.send("are you there?")
+            echoed = client.recv(timeout=5)
+        elapsed = (time.perf_counter() - started) * 1000
+        alive = loop.get_loop().is_running()
+        checks.append(Check("background loop", alive, "running" if alive else "not running",
+                            "restart the kernel, then run wskit.stop_all() and this cell again"))
+        checks.append(Check("live echo", echoed == "are you there?",
+                            f"a server started, a client connected and got its echo ({elapsed:.0f} ms)"
+                            if versions else "a server started, a client connected and got its echo",
+                            "see the error above; a firewall must allow 127.0.0.1"))
+    except Exception as exc:  # the report says what went wrong instead of raising
+        checks.append(Check("live echo", False, f"{type(exc).__name__}: {exc}",
+                            "restart the kernel; if it persists, " + FIX))
+    return Report(tuple(checks))
