@@ -119,6 +119,7 @@ def test_reconnection_after_a_restart_and_back_in_the_room(chat):
         alice.sio.start_background_task(alice.sio.emit, "join", "lobby")
 
     alice.emit("join", "lobby")
+    before = alice.connections
     chat.stop()
     again = wskit.SocketIOServer(port=port)
 
@@ -129,8 +130,9 @@ def test_reconnection_after_a_restart_and_back_in_the_room(chat):
         await again.sio.enter_room(sid, room)
         back_in_the_room.set()
 
-    alice.wait_connected(timeout=10)
+    alice.wait_connected(timeout=10, after=before)
     assert back_in_the_room.wait(5)
+    assert alice.connections == before + 1
     assert rejoined and "lobby" in again.rooms(alice.sid)
     again.emit("news", "to the lobby", room="lobby")
     assert alice.recv("news") == ("news", "to the lobby")

@@ -311,6 +311,8 @@ class SocketIOClient:
             engineio_logger=_tap(self.log, "client"),
         )
         self._up = threading.Event()  # set while connected, for wait_connected()
+        self._connected_count = 0
+        self._connect_changed = threading.Condition()
         for namespace in self.namespaces:
             self.sio.on("*", functools.partial(self._queue, namespace), namespace=namespace)
             self.sio.on("connect_error", self._refused, namespace=namespace)
@@ -364,7 +366,10 @@ class SocketIOClient:
         def register(function: Callable[..., Any]) -> Callable[..., Any]:
             async def both(*args: Any) -> Any:
                 if event == "connect":
-                    self._up.set()
+                    with self._connect_changed:
+                        self._connected_count += 1
+                        self._up.set()
+                        self._connect_changed.notify_all()
                     self.log.add("event", "OPEN", info=f"{namespace} over {self.sio.transport()}")
                 elif event == "disconnect":
                     self._up.clear()
@@ -410,14 +415,26 @@ class SocketIOClient:
             for item in skipped:  # keep the others, in order, for the next recv
                 self._inbox.put(item)
 
-    def wait_connected(self, timeout: float = 10.0) -> None:
-        """Wait until the client is connected (again, after a reconnection).
+    @property
+    def connections(self) -> int:
+        """How many times this client has connected so far (reconnections included)."""
+        return self._connected_count
+
+    def wait_connected(self, timeout: float = 10.0, *, after: int | None = None) -> None:
+        """Wait until the client is connected; with ``after=n``, until its connection number n + 1.
+
+        Take ``n = client.connections`` before a server restarts, so that the
+        old connection (whose end the client may not have noticed yet) does not count.
 
         Raises:
-            TimeoutError: it did not connect within ``timeout`` seconds.
+            TimeoutError: it did not (re)connect within ``timeout`` seconds.
         """
-        if not self._up.wait(timeout):
-            raise TimeoutError(f"not reconnected within {timeout} s")
+        want = 1 if after is None else after + 1
+        with self._connect_changed:
+            if not self._connect_changed.wait_for(
+                lambda: self._connected_count >= want and self._up.is_set(), timeout
+            ):
+                raise TimeoutError(f"not (re)connected within {timeout} s")
 
     def disconnect(self) -> None:
         """Disconnect (safe to call twice)."""
