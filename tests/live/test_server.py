@@ -219,3 +219,39 @@ def test_repr_tells_state():
     assert repr(srv) == f"<EchoServer 'demo' ws://127.0.0.1:{srv.port}/ running, 0 open>"
     srv.stop()
     assert repr(srv) == "<EchoServer 'demo' stopped>"
+
+
+def test_token_at_the_handshake():
+    srv = wskit.EchoServer(token="s3cret")
+    with pytest.raises(wskit.HandshakeRefused) as missing:
+        wskit.connect(srv.url)
+    assert missing.value.status == 401 and "token is needed" in str(missing.value)
+    assert missing.value.response.headers.get("WWW-Authenticate") == 'Bearer realm="wskit"'
+    with pytest.raises(wskit.HandshakeRefused) as wrong:
+        wskit.connect(srv.url, headers={"Authorization": "Bearer guess"})
+    assert wrong.value.status == 403 and "not valid" in str(wrong.value)
+    with wskit.connect(srv.url, headers={"Authorization": "Bearer s3cret"}) as by_header:
+        by_header.send("in")
+        assert by_header.recv() == "in"
+    with wskit.connect(srv.url + "?token=s3cret") as by_query:  # what a browser can do
+        by_query.send("in")
+        assert by_query.recv() == "in"
+
+
+def test_wss_with_a_local_certificate_authority():
+    import ssl
+
+    from wskit.live.tls import local_tls
+
+    tls = local_tls()
+    srv = wskit.EchoServer(ssl=tls.server)
+    assert srv.url.startswith("wss://127.0.0.1:")
+    with wskit.connect(srv.url, ssl=tls.client) as client:
+        client.send("secret note")
+        assert client.recv() == "secret note"
+        peer = client.connection.transport.get_extra_info("ssl_object")
+        assert peer.version().startswith("TLSv1.") and peer.getpeercert()["subjectAltName"][0][1] in ("127.0.0.1",
+                                                                                                      "localhost")
+    with pytest.raises(ssl.SSLCertVerificationError):
+        wskit.connect(srv.url)  # the system's authorities do not know ours
+    assert "BEGIN CERTIFICATE" in tls.ca_pem and "BEGIN CERTIFICATE" in tls.cert_pem

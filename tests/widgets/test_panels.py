@@ -262,3 +262,18 @@ def test_times_restart_at_each_reconnect():
     cells = [row.split("<td>")[1].split("</td>")[0] for row in panel._table.value.split("<tr class=")[1:]]
     assert all(not cell.startswith("-") for cell in cells), cells
     assert second.time > first.time
+
+
+def test_a_handler_error_shows_in_the_panel_with_its_traceback(kit):
+    async def buggy(ws):
+        await ws.recv()
+        raise KeyError("no such room")
+
+    srv = wskit.Server(buggy)
+    panel = MessagePanel(srv)
+    client = wskit.connect(srv.url)
+    client.send("join")
+    srv.log.wait_for(lambda r: r.opcode == "ERROR")
+    panel._throttle.flush()
+    assert "tr class='error'" in panel._table.value
+    assert "Traceback" in panel._table.value and "KeyError" in panel._table.value

@@ -179,7 +179,39 @@ class _Logged:
 
 
 class LoggedServerConnection(_Logged, ServerConnection):
-    """A server-side connection that logs its traffic."""
+    """A server-side connection that logs its traffic, and every refusal with its status.
+
+    Refusals are logged where the response goes out, so that those websockets
+    makes before any handler could see the request (a header line too long:
+    431) are logged too; a connection dropped with no answer at all (bytes that
+    are not HTTP, a handshake slower than the open timeout) is logged when it closes.
+    """
+
+    def wskit_attach(self, log: TrafficLog, conn: int) -> None:
+        super().wskit_attach(log, conn)
+        self.wskit_answered = False
+        send_response = self.protocol.send_response
+
+        def logged_send_response(response: WSResponse) -> None:
+            send_response(response)
+            self.wskit_answered = True
+            if response.status_code == 101:
+                self.wskit_opened = True
+                log.add("event", "OPEN", conn=conn, info=self.request.path if self.request else "")
+            else:
+                body = bytes(response.body or b"").decode("utf-8", "replace").strip()
+                log.add("event", "REJECTED", conn=conn, code=response.status_code, info=body)
+
+        self.protocol.send_response = logged_send_response
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        super().connection_lost(exc)
+        if not self.wskit_answered:
+            why = self.protocol.handshake_exc
+            self.wskit_log.add(
+                "event", "REJECTED", conn=self.wskit_conn,
+                info=f"closed with no HTTP answer: {why}" if why else "closed before the handshake was complete",
+            )
 
 
 class LoggedClientConnection(_Logged, ClientConnection):

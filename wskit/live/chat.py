@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import urllib.parse
 from collections import defaultdict
 from typing import Any
 
-from websockets.asyncio.server import ServerConnection, broadcast
+from websockets.asyncio.server import ServerConnection
 
 from .server import Server
 
@@ -24,16 +25,23 @@ class ChatServer(Server):
     ``{"join": "games"}`` moves the sender to another room (answered with
     ``{"joined": "games"}``). Takes the keyword arguments of :class:`Server`.
 
+    Each member has its own bounded outbox (``max_backlog`` messages) and
+    writer: a member that reads too slowly never holds up the others; when
+    its outbox is full it is disconnected with 1008, and the log says why.
+
     Attributes:
         rooms: room name → the names of the clients in it, now.
     """
 
     kind = "chat"
 
-    def __init__(self, **options: Any) -> None:
+    def __init__(self, *, max_backlog: int = 256, **options: Any) -> None:
         self._members: dict[str, set[ServerConnection]] = defaultdict(set)
         self._names: dict[ServerConnection, str] = {}
+        self._outboxes: dict[ServerConnection, asyncio.Queue[str]] = {}
         self._ids = itertools.count(1)
+        self.max_backlog = max_backlog
+        self.dropped_slow = 0
         super().__init__(self._chat, **options)
 
     def url_for(self, name: str, room: str = "lobby") -> str:
@@ -50,6 +58,14 @@ class ChatServer(Server):
         room = query.get("room", ["lobby"])[0]
         self._names[ws] = name
         self._members[room].add(ws)
+        outbox: asyncio.Queue[str] = asyncio.Queue(self.max_backlog)
+        self._outboxes[ws] = outbox
+
+        async def deliver() -> None:  # one writer per member: a slow one waits alone
+            while True:
+                await ws.send(await outbox.get())
+
+        writer = asyncio.ensure_future(deliver())
         try:
             async for message in ws:
                 text = message if isinstance(message, str) else message.hex(" ")
@@ -64,7 +80,26 @@ class ChatServer(Server):
                     await ws.send(json.dumps({"joined": room}))
                     continue
                 said = {"id": next(self._ids), "from": name, "room": room, "text": text}
-                broadcast(self._members[room], json.dumps(said))
+                self._broadcast(room, json.dumps(said))
         finally:
+            writer.cancel()
             self._members[room].discard(ws)
             self._names.pop(ws, None)
+            self._outboxes.pop(ws, None)
+
+    def _broadcast(self, room: str, text: str) -> None:
+        """Queue ``text`` for every member; a member whose backlog is full is too slow, and is let go."""
+        for member in list(self._members[room]):
+            outbox = self._outboxes.get(member)
+            if outbox is None:
+                continue
+            try:
+                outbox.put_nowait(text)
+            except asyncio.QueueFull:
+                self._members[room].discard(member)
+                self._outboxes.pop(member, None)
+                self.dropped_slow += 1
+                self.log.add("event", "ERROR", conn=member.wskit_conn,  # type: ignore[attr-defined]
+                             info=f"{self._names.get(member)} is too slow: {self.max_backlog} messages waiting; "
+                                  "disconnected with 1008 so that the others are not held up")
+                asyncio.ensure_future(member.close(1008, "too slow: message backlog full"))

@@ -17,7 +17,9 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import json
+import random
 import socket
+import threading
 import time
 import urllib.parse
 from collections.abc import Iterable
@@ -82,6 +84,8 @@ class _Core:
         ping_interval: float | None,
         timeout: float,
         log_size: int,
+        ssl: Any,
+        reconnect: bool,
     ) -> None:
         parsed = urllib.parse.urlsplit(url)
         if parsed.scheme not in ("ws", "wss") or not parsed.hostname:
@@ -93,6 +97,12 @@ class _Core:
         self.log = TrafficLog(log_size)
         self.timings: dict[str, float] = {}
         self.ws: LoggedClientConnection | None = None
+        self.reconnect = reconnect
+        self.reconnect_for = 60.0
+        self.user_closed = False
+        self.connections = 0
+        self.connected_changed = threading.Condition()
+        self._watcher: asyncio.Task[None] | None = None
         self._options: dict[str, Any] = dict(
             origin=origin,
             subprotocols=list(subprotocols) if subprotocols is not None else None,
@@ -103,6 +113,8 @@ class _Core:
             open_timeout=timeout,
             proxy=None,
         )
+        if ssl is not None:
+            self._options["ssl"] = ssl
 
     async def open(self) -> None:
         loop = asyncio.get_running_loop()
@@ -130,10 +142,9 @@ class _Core:
             attempt.append(connection)
             return connection
 
+        ws = None
         try:
-            self.ws = await ws_connect(
-                self.url, sock=sock, create_connection=connection_factory, **self._options
-            )
+            ws = await ws_connect(self.url, sock=sock, create_connection=connection_factory, **self._options)
         except websockets.InvalidStatus as exc:
             response = to_response(exc.response)
             self._log_handshake(attempt, response)
@@ -141,11 +152,38 @@ class _Core:
                          info=response.body.decode("utf-8", "replace").strip())
             raise HandshakeRefused(response) from None
         finally:
-            if self.ws is None:
+            if ws is None:
                 sock.close()
+        self.ws = ws
         upgraded = time.perf_counter()
-        self._log_handshake(attempt, to_response(self.ws.response))
+        self._log_handshake(attempt, to_response(ws.response))
         self.timings = {"tcp_connect": connected - started, "upgrade": upgraded - connected}
+        with self.connected_changed:
+            self.connections += 1
+            self.connected_changed.notify_all()
+        if self.reconnect and self._watcher is None:
+            self._watcher = asyncio.get_running_loop().create_task(self._watch())
+
+    async def _watch(self) -> None:
+        """Reopen the connection whenever it drops, with exponential backoff (0.1 s, doubling, at most 3 s)."""
+        while not self.user_closed:
+            assert self.ws is not None
+            await self.ws.wait_closed()
+            attempt, delay, last = 0, 0.1, ""
+            deadline = time.monotonic() + self.reconnect_for
+            while not self.user_closed:
+                attempt += 1
+                self.log.add("event", "RECONNECTING", info=f"attempt {attempt} in {delay:.2f} s {last}".rstrip())
+                await asyncio.sleep(delay)
+                try:
+                    await self.open()
+                    break
+                except (OSError, websockets.WebSocketException, TimeoutError, HandshakeRefused) as exc:
+                    last = f"(last: {type(exc).__name__})"
+                    delay = min(delay * 2, 3.0) * random.uniform(0.8, 1.2)
+                    if time.monotonic() > deadline:
+                        self.log.add("event", "ERROR", info=f"gave up reconnecting after {attempt} attempts: {exc!r}")
+                        return
 
     def _log_handshake(self, attempt: list[LoggedClientConnection], response: Response) -> None:
         if attempt and attempt[0].request is not None:
@@ -171,6 +209,9 @@ class _Core:
         return await asyncio.wait_for(waiter, self.timeout)
 
     async def close(self, code: int, reason: str) -> None:
+        self.user_closed = True
+        if self._watcher is not None:
+            self._watcher.cancel()
         if self.ws is not None:
             await self.ws.close(code, reason)
 
@@ -273,16 +314,33 @@ class Client(_ClientBase):
     def close(self, code: int = 1000, reason: str = "") -> None:
         """Run the closing handshake (safe to call twice)."""
         try:
-            if not self.closed:
-                _loop.run(self._core.close(code, reason), self._core.timeout + 1)
+            # even when the connection already dropped: a reconnecting client must stop trying
+            _loop.run(self._core.close(code, reason), self._core.timeout + 1)
         finally:
             _loop.unregister(self)
 
     stop = close
 
+    @property
+    def connections(self) -> int:
+        """How many times this client has connected (reconnections included)."""
+        return self._core.connections
+
+    def wait_connected(self, timeout: float = 10.0, *, after: int | None = None) -> None:
+        """Wait until connected; with ``after=n``, until connection number n + 1 (after a drop).
+
+        Raises:
+            TimeoutError: no (new) connection within ``timeout`` seconds.
+        """
+        want = 1 if after is None else after + 1
+        with self._core.connected_changed:
+            if not self._core.connected_changed.wait_for(lambda: self._core.connections >= want, timeout):
+                raise TimeoutError(f"not (re)connected within {timeout} s")
+
     def reconnect(self) -> None:
         """Open a fresh connection to the same URL, closing this one first; the log goes on."""
         self.close()
+        self._core.user_closed, self._core._watcher = False, None
         self.name = _loop.register(self, self.kind, self.name)
         try:
             _loop.run(self._core.open(), self._core.timeout + 1)
@@ -339,6 +397,8 @@ class AsyncClient(_ClientBase):
 
 
 _DEFAULTS: dict[str, Any] = dict(
+    ssl=None,
+    reconnect=False,
     origin=None,
     subprotocols=None,
     headers=None,
@@ -364,6 +424,10 @@ def connect(url: str, *, name: str | None = None, **options: Any) -> Client:
         max_size: the largest message accepted, in bytes.
         ping_interval: seconds between keepalive pings (``None``: never).
         timeout: seconds for connecting and for each call.
+        ssl: a client ``ssl.SSLContext`` for ``wss://`` (e.g. ``local_tls().client``).
+        reconnect: reopen the connection whenever it drops, with exponential
+            backoff (0.1 s doubling to 3 s, for up to a minute); the log shows
+            each attempt, and :meth:`Client.wait_connected` waits for the next one.
 
     Raises:
         HandshakeRefused: the server answered with 400, 403, 426, ...

@@ -67,8 +67,10 @@ class Record(NamedTuple):
     def preview(self, width: int = 48) -> str:
         """The payload (or event details) in one short line."""
         if self.opcode == "CLOSE" or self.direction == "event":
-            text = f"{'' if self.code is None else self.code} {self.info.strip()}".strip()
-            text = text.splitlines()[-1] if text else ""
+            lines = self.info.strip().splitlines() or [""]
+            # a traceback says most in its last line; anything else in its first
+            detail = lines[-1] if self.opcode == "ERROR" else lines[0]
+            text = f"{'' if self.code is None else self.code} {detail}".strip()
         elif isinstance(self.data, bytes):
             text = self.data.hex(" ")
         elif self.data is not None:

@@ -14,9 +14,12 @@ on re-run and :func:`wskit.stop_all`.
 
 from __future__ import annotations
 
+import hmac
 import http
 import inspect
 import itertools
+import ssl as ssl_module
+import urllib.parse
 import traceback
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
@@ -60,6 +63,10 @@ class Server:
         ping_interval: seconds between keepalive pings (``None``: never).
         open_timeout: seconds a client has to finish its handshake.
         log_size: traffic records kept.
+        token: if given, clients must present it (``Authorization: Bearer``
+            header, or ``?token=`` in the URL): missing → 401, wrong → 403.
+        ssl: a server ``ssl.SSLContext`` to serve ``wss://``
+            (:func:`wskit.live.tls.local_tls` makes one for this machine).
 
     Attributes:
         url: ``ws://host:port/`` to connect to.
@@ -83,6 +90,8 @@ class Server:
         ping_interval: float | None = 20.0,
         open_timeout: float | None = 10.0,
         log_size: int = 10_000,
+        token: str | None = None,
+        ssl: ssl_module.SSLContext | None = None,
     ) -> None:
         if not (inspect.iscoroutinefunction(handler) or inspect.iscoroutinefunction(type(handler).__call__)):
             raise TypeError(
@@ -90,6 +99,8 @@ class Server:
             )
         self.handler = handler
         self.host = host
+        self.token = token
+        self.ssl = ssl
         self.log = TrafficLog(log_size)
         self._conn_ids = itertools.count(1)
         self._server: websockets.asyncio.server.Server | None = None
@@ -100,6 +111,7 @@ class Server:
             max_size=max_size,
             ping_interval=ping_interval,
             open_timeout=open_timeout,
+            ssl=ssl,
         )
         self.name = _loop.register(self, self.kind, name)
         try:
@@ -129,9 +141,9 @@ class Server:
 
     @property
     def url(self) -> str:
-        """``ws://host:port/``."""
+        """``ws://host:port/`` (``wss://`` with TLS)."""
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"ws://{host}:{self.port}/"
+        return f"{'wss' if self.ssl else 'ws'}://{host}:{self.port}/"
 
     @property
     def running(self) -> bool:
@@ -183,19 +195,39 @@ class Server:
             )
             response.headers["Sec-WebSocket-Version"] = "13"
             return response
+        if self.token is not None:
+            return self._check_token(connection, request)
+        return None
+
+    def _check_token(self, connection: ServerConnection, request: WSRequest) -> WSResponse | None:
+        """A token in ``Authorization: Bearer ...`` or, for browsers (which cannot set headers), ``?token=``."""
+        assert self.token is not None
+        offered = None
+        authorization = request.headers.get("Authorization", "")
+        if authorization.lower().startswith("bearer "):
+            offered = authorization[7:].strip()
+        else:
+            query = urllib.parse.parse_qs(urllib.parse.urlsplit(request.path).query)
+            offered = query.get("token", [None])[0]
+        if offered is None:
+            response = connection.respond(
+                http.HTTPStatus.UNAUTHORIZED,
+                "Failed to open a WebSocket connection: a token is needed "
+                "(Authorization: Bearer <token>, or ?token=<token> in the URL).\n",
+            )
+            response.headers["WWW-Authenticate"] = 'Bearer realm="wskit"'
+            return response
+        if not hmac.compare_digest(offered.encode(), self.token.encode()):
+            return connection.respond(
+                http.HTTPStatus.FORBIDDEN, "Failed to open a WebSocket connection: the token is not valid.\n"
+            )
         return None
 
     def _process_response(
         self, connection: ServerConnection, request: WSRequest, response: WSResponse
     ) -> None:
-        conn = connection.wskit_conn  # type: ignore[attr-defined]
-        self.log.add_handshake(conn, to_request(request), to_response(response))
-        if response.status_code == 101:
-            connection.wskit_opened = True  # type: ignore[attr-defined]
-            self.log.add("event", "OPEN", conn=conn, info=request.path)
-        else:
-            body = bytes(response.body or b"").decode("utf-8", "replace").strip()
-            self.log.add("event", "REJECTED", conn=conn, code=response.status_code, info=body)
+        # OPEN and REJECTED are logged as the response goes out (see LoggedServerConnection).
+        self.log.add_handshake(connection.wskit_conn, to_request(request), to_response(response))  # type: ignore[attr-defined]
 
     # -- each connection --
 
