@@ -42,6 +42,7 @@ class ChatServer(Server):
         self._ids = itertools.count(1)
         self.max_backlog = max_backlog
         self.dropped_slow = 0
+        self._closing: set[asyncio.Future[None]] = set()
         super().__init__(self._chat, **options)
 
     def url_for(self, name: str, room: str = "lobby") -> str:
@@ -102,4 +103,6 @@ class ChatServer(Server):
                 self.log.add("event", "ERROR", conn=member.wskit_conn,  # type: ignore[attr-defined]
                              info=f"{self._names.get(member)} is too slow: {self.max_backlog} messages waiting; "
                                   "disconnected with 1008 so that the others are not held up")
-                asyncio.ensure_future(member.close(1008, "too slow: message backlog full"))
+                closing = asyncio.ensure_future(member.close(1008, "too slow: message backlog full"))
+                self._closing.add(closing)  # keep a reference until it is done
+                closing.add_done_callback(self._closing.discard)

@@ -19,8 +19,8 @@ import http
 import inspect
 import itertools
 import ssl as ssl_module
-import urllib.parse
 import traceback
+import urllib.parse
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
