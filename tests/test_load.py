@@ -135,3 +135,13 @@ def test_command_line():
     bad = subprocess.run([sys.executable, "-m", "wskit", "load", srv.url, "--phase", "x"], capture_output=True,
                          text=True, timeout=60)
     assert bad.returncode == 2 and "DURATION:RATE" in bad.stderr
+
+
+def test_users_spread_round_robin_over_several_servers():
+    servers = [wskit.EchoServer(), wskit.EchoServer()]
+    result = load.run([s.url for s in servers], phases=[load.Phase(0.5, 8)], messages=3, rate=30, progress=False)
+    assert result.received == result.users * 3 == 12
+    opened = [sum(1 for r in s.log if r.opcode == "OPEN") for s in servers]
+    assert opened == [2, 2]
+    with pytest.raises(ValueError, match="one kind"):
+        load.run([servers[0].url, "http://127.0.0.1:1"], progress=False)

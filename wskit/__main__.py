@@ -34,7 +34,12 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--timeout", type=float, default=10.0)
     run.add_argument("--json", action="store_true", help="print the summary as JSON")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
+    app = commands.add_parser("sio-app", help="serve the course's Socket.IO chat app until stdin closes")
+    app.add_argument("--redis", default=None, help="share rooms through this Redis URL")
+    app.add_argument("--port", type=int, default=0)
     args = parser.parse_args(argv)
+    if args.command == "sio-app":
+        return _serve_chat_app(args.redis, args.port)
     try:
         result = asyncio.run(load.run_async(
             args.url, phases=args.phase or [load.Phase(5, 10)], messages=args.messages, rate=args.rate,
@@ -44,6 +49,18 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(str(exc))
     print(load.to_json(result) if args.json else result.table())
     return 0 if result.lost == 0 and not result.errors else 1
+
+
+def _serve_chat_app(redis_url: str | None, port: int) -> int:
+    from .live import stop_all
+    from .live.sio import SocketIOServer
+    from .live.sio_app import install
+
+    srv = install(SocketIOServer(port=port, redis_url=redis_url, name="sio-app"))
+    print(f"listening {srv.url}", flush=True)
+    sys.stdin.read()  # until the parent closes our stdin (or kills us)
+    stop_all()
+    return 0
 
 
 if __name__ == "__main__":

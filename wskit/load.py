@@ -358,7 +358,7 @@ def _check_loopback(url: str) -> None:
 
 
 async def run_async(
-    url: str,
+    url: str | Sequence[str],
     *,
     phases: Sequence[Phase] = (Phase(5, 10),),
     messages: int = 10,
@@ -370,13 +370,18 @@ async def run_async(
     progress: bool = True,
 ) -> LoadResult:
     """:func:`run` for code already on an event loop."""
+    urls = [url] if isinstance(url, str) else list(url)
+    if not urls:
+        raise ValueError("no URL to load")
+    schemes = {urllib.parse.urlsplit(u).scheme for u in urls}
+    if len(schemes) != 1 or not schemes <= {"ws", "wss", "http", "https"}:
+        raise ValueError(f"expected ws:// (WebSocket echo) or http:// (Socket.IO) URLs of one kind, got {urls!r}")
+    (scheme,) = schemes
     if not allow_remote:
-        _check_loopback(url)
+        for u in urls:
+            _check_loopback(u)
     if messages < 1 or rate <= 0:
         raise ValueError("messages must be at least 1 and rate above 0")
-    scheme = urllib.parse.urlsplit(url).scheme
-    if scheme not in ("ws", "wss", "http", "https"):
-        raise ValueError(f"expected ws:// (WebSocket echo) or http:// (Socket.IO) URL, got {url!r}")
     schedule, offset = [], 0.0
     for phase in phases:
         schedule += [offset + t for t in phase.arrivals()]
@@ -390,12 +395,17 @@ async def run_async(
             delay = run.started + at - time.perf_counter()
             if delay > 0:
                 await asyncio.sleep(delay)
+            target = urls[user % len(urls)]  # several servers: users spread round-robin
             if scheme in ("ws", "wss"):
-                session = _websocket_user(run, url, user, messages, rate, timeout)
+                session = _websocket_user(run, target, user, messages, rate, timeout)
             else:
-                session = _socketio_user(run, url, user, messages, rate, timeout, event)
+                session = _socketio_user(run, target, user, messages, rate, timeout, event)
             users.append(asyncio.ensure_future(session))
-        await asyncio.gather(*users)
+        # Bounded whatever happens: every user must be done by the end of its schedule plus the timeouts.
+        limit = messages / rate + 3 * timeout + 5
+        _done, stuck = await asyncio.wait(users, timeout=limit) if users else (set(), set())
+        if stuck:
+            run.errors["user did not finish in time"] += len(stuck)
     finally:
         for task in users:
             task.cancel()
@@ -411,7 +421,8 @@ def run(url: str, **options: Any) -> LoadResult:
 
     Args:
         url: a WebSocket echo server (``ws://``), or a Socket.IO server
-            (``http://``) whose ``event`` handler returns what it is sent.
+            (``http://``) whose ``event`` handler returns what it is sent; or
+            a list of such URLs, which the users are spread over round-robin.
         phases: the arrival phases.
         messages: messages each user sends.
         rate: messages a second each user sends.

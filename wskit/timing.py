@@ -42,6 +42,7 @@ __all__ = [
     "push_comparison",
     "Cost",
     "cost",
+    "room_latency",
     "plot_histogram",
     "plot_cdf",
     "plot_sizes",
@@ -440,6 +441,39 @@ def cost(client: Client, messages: Sequence[str | bytes]) -> Cost:
         return Cost(len(messages), log.bytes_sent + log.bytes_received - before, time.process_time() - cpu)
 
     return _loop.run(run(), timeout=None)
+
+
+def room_latency(sender: SocketIOClient, receiver: SocketIOClient, room: str, *, count: int = 100,
+                 name: str | None = None) -> Stats:
+    """From one client's ``say`` to another's ``said``, through the course's chat app (:mod:`wskit.live.sio_app`).
+
+    Both clients must have joined ``room``. Each message waits for the last, so this is latency, not
+    throughput; across processes it includes the trip through the broker.
+    """
+    async def run() -> list[float]:
+        loop = asyncio.get_running_loop()
+        waiting: dict[str, asyncio.Future[float]] = {}
+
+        async def said(data: dict) -> None:
+            future = waiting.get(str(data.get("text")))
+            if future is not None and not future.done():
+                future.set_result(time.perf_counter())
+
+        receiver.sio.on("said", said)
+        try:
+            samples = []
+            for i in range(count):
+                tag = f"latency #{i}"
+                arrival = waiting[tag] = loop.create_future()
+                started = time.perf_counter()
+                await sender.sio.emit("say", (room, tag, started))
+                samples.append(await asyncio.wait_for(arrival, 10) - started)
+                del waiting[tag]
+            return samples
+        finally:
+            receiver.sio.handlers.get("/", {}).pop("said", None)
+
+    return Stats.from_samples(name or f"room broadcast to {room!r}", _loop.run(run(), timeout=None))
 
 
 # --- plots ------------------------------------------------------------------------------

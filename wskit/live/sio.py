@@ -95,6 +95,8 @@ class SocketIOServer:
         name: re-creating a server of the same name replaces it.
         cors_allowed_origins: origins browsers may connect from (``"*"``: any).
         ping_interval, ping_timeout: Engine.IO's heartbeat, in seconds.
+        redis_url: share rooms and broadcasts with other server processes through
+            this Redis (python-socketio's ``AsyncRedisManager``).
         options: more ``socketio.AsyncServer`` options.
 
     Attributes:
@@ -115,11 +117,16 @@ class SocketIOServer:
         ping_interval: float = 25,
         ping_timeout: float = 20,
         log_size: int = 10_000,
+        redis_url: str | None = None,
         **options: Any,
     ) -> None:
         self.host = host
+        self.redis_url = redis_url
         self.log = TrafficLog(log_size)
         self.log.protocol = "socket.io"
+        if redis_url:
+            # Rooms and broadcasts shared with every server on the same Redis (python-socketio's manager).
+            options.setdefault("client_manager", socketio.AsyncRedisManager(redis_url))
         self.sio = socketio.AsyncServer(
             async_mode="aiohttp",
             cors_allowed_origins=cors_allowed_origins,

@@ -1,0 +1,163 @@
+"""Scaling out: a Redis server and several Socket.IO server processes, on loopback.
+
+* :class:`RedisServer` starts Debian's ``redis-server`` on 127.0.0.1 and a free port, with no persistence.
+* :class:`SocketIOProcess` runs the course's Socket.IO chat app (:func:`wskit.live.sio_app.install`) in a
+  process of its own, optionally sharing rooms and broadcasts with the others through Redis.
+* :func:`start_socketio_cluster` starts several at once.
+
+All of them are stopped by :func:`wskit.stop_all`.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+import time
+
+from . import loop as _loop
+
+__all__ = ["RedisServer", "SocketIOProcess", "start_socketio_cluster", "RedisMissing"]
+
+INSTALL_REDIS = (
+    "Debian's redis-server is not installed. Install it with 'sudo apt-get install redis-server' "
+    "(as root: 'apt-get install redis-server'); on Binder, binder/apt.txt installs it."
+)
+
+
+class RedisMissing(RuntimeError):
+    """``redis-server`` is not installed; the message says how to install it."""
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class RedisServer:
+    """A throw-away ``redis-server`` on 127.0.0.1: no persistence, stopped by :func:`wskit.stop_all`.
+
+    Raises:
+        RedisMissing: ``redis-server`` is not installed.
+    """
+
+    kind = "redis"
+
+    def __init__(self, *, name: str | None = None, timeout: float = 10.0) -> None:
+        binary = shutil.which("redis-server")
+        if binary is None:
+            raise RedisMissing(INSTALL_REDIS)
+        self.port = _free_port()
+        self.name = _loop.register(self, self.kind, name)
+        self.process: subprocess.Popen[bytes] | None = subprocess.Popen(
+            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+             "--loglevel", "warning"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + timeout
+        while not self._answers_ping():  # an external process: nothing to await but its port
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"redis-server did not start on port {self.port}")
+            time.sleep(0.02)
+
+    def _answers_ping(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=1) as sock:
+                sock.sendall(b"PING\r\n")
+                return sock.recv(64).startswith(b"+PONG")
+        except OSError:
+            return False
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def stop(self) -> None:
+        """Stop the server (safe to call twice)."""
+        process, self.process = self.process, None
+        if process is not None:
+            process.terminate()
+            try:
+                process.wait(5)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(5)
+        _loop.unregister(self)
+
+    def __repr__(self) -> str:
+        return f"<RedisServer {self.name!r} {self.url if self.running else 'stopped'}>"
+
+
+class SocketIOProcess:
+    """The course's Socket.IO chat app in a process of its own.
+
+    Args:
+        redis_url: share rooms and broadcasts with other processes through this Redis
+            (``None``: this process is on its own).
+        name: as for every wskit server; re-creating one of the same name replaces it.
+
+    Attributes:
+        url: ``http://127.0.0.1:port``.
+        pid: the process id.
+    """
+
+    kind = "sio-process"
+
+    def __init__(self, *, redis_url: str | None = None, name: str | None = None, timeout: float = 30.0) -> None:
+        self.redis_url = redis_url
+        self.name = _loop.register(self, self.kind, name)
+        command = [sys.executable, "-m", "wskit", "sio-app"]
+        if redis_url:
+            command += ["--redis", redis_url]
+        self.process: subprocess.Popen[str] | None = subprocess.Popen(
+            command, stdout=subprocess.PIPE, stdin=subprocess.PIPE, text=True
+        )
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline()  # the child says where it listens, once it does
+        if not line.startswith("listening "):
+            self.stop()
+            raise RuntimeError(f"the Socket.IO process did not start: {line!r}")
+        self.url = line.split()[1]
+        self.pid = self.process.pid
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def kill(self) -> None:
+        """Kill the process at once, as a crash would (no goodbye to its clients)."""
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait(5)
+
+    def stop(self) -> None:
+        """Stop the process (safe to call twice)."""
+        process, self.process = self.process, None
+        if process is not None:
+            if process.stdin:
+                process.stdin.close()  # the child exits when its stdin closes
+            try:
+                process.wait(5)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(5)
+            if process.stdout:
+                process.stdout.close()
+        _loop.unregister(self)
+
+    def __repr__(self) -> str:
+        state = f"{self.url} pid {self.pid}" if self.running else "stopped"
+        broker = " via Redis" if self.redis_url else " alone"
+        return f"<SocketIOProcess {self.name!r} {state}{broker}>"
+
+
+def start_socketio_cluster(count: int, *, redis_url: str | None = None, name: str = "node") -> list[SocketIOProcess]:
+    """Start ``count`` processes of the chat app (named ``node-1`` ...), sharing rooms through ``redis_url``."""
+    return [SocketIOProcess(redis_url=redis_url, name=f"{name}-{i + 1}") for i in range(count)]
