@@ -24,7 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m wskit", description="wskit command line")
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("load", help="load-test a WebSocket (ws://) or Socket.IO (http://) echo server")
-    run.add_argument("url")
+    run.add_argument("url", nargs="+", help="one URL, or several to spread the users over round-robin")
     run.add_argument("--phase", type=_phase, action="append",
                      help="DURATION:RATE[:RAMP_TO]: seconds of users arriving RATE a second (repeatable)")
     run.add_argument("--messages", type=int, default=10, help="messages per user (default 10)")
@@ -42,7 +42,8 @@ def main(argv: list[str] | None = None) -> int:
         return _serve_chat_app(args.redis, args.port)
     try:
         result = asyncio.run(load.run_async(
-            args.url, phases=args.phase or [load.Phase(5, 10)], messages=args.messages, rate=args.rate,
+            args.url if len(args.url) > 1 else args.url[0],
+            phases=args.phase or [load.Phase(5, 10)], messages=args.messages, rate=args.rate,
             size=args.size, event=args.event, timeout=args.timeout, progress=not args.quiet,
         ))
     except ValueError as exc:

@@ -10,6 +10,7 @@ All of them are stopped by :func:`wskit.stop_all`.
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -130,6 +131,13 @@ class SocketIOProcess:
     @property
     def running(self) -> bool:
         return self.process is not None and self.process.poll() is None
+
+    @property
+    def cpu_seconds(self) -> float:
+        """CPU time the process has used so far (user + system), from /proc."""
+        with open(f"/proc/{self.pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def kill(self) -> None:
         """Kill the process at once, as a crash would (no goodbye to its clients)."""
