@@ -64,10 +64,10 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory):
+def lab_server(tmp_path_factory, cells):
+    """Start JupyterLab on loopback with a notebook of ``cells``; yield its URL; stop it."""
     root = tmp_path_factory.mktemp("lab")
-    notebook = new_notebook(cells=[new_code_cell(source) for source in CELLS])
+    notebook = new_notebook(cells=[new_code_cell(source) for source in cells])
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(notebook, root / "panels.ipynb")
     port = free_port()
@@ -100,6 +100,11 @@ def lab(tmp_path_factory):
     except subprocess.TimeoutExpired:
         process.kill()
     log.close()
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    yield from lab_server(tmp_path_factory, CELLS)
 
 
 @pytest.fixture(scope="module")

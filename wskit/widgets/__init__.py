@@ -6,10 +6,11 @@ them. Updates coming from the wskit loop thread are coalesced (at most 20
 redraws a second) and memory stays bounded.
 """
 
+from .browserclient import BrowserClient
 from .chatroom import ChatRoom
 from .frameview import FrameView
 from .handshakeview import HandshakeView
 from .messagepanel import MessagePanel
 from .quiz import Question, Quiz
 
-__all__ = ["MessagePanel", "HandshakeView", "FrameView", "ChatRoom", "Quiz", "Question"]
+__all__ = ["MessagePanel", "HandshakeView", "FrameView", "ChatRoom", "Quiz", "Question", "BrowserClient"]

@@ -1,0 +1,47 @@
+"""BrowserClient without a browser: its settings, its guards, and the bundled socket.io-client."""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from wskit.widgets import BrowserClient
+from wskit.widgets.browserclient import _STATIC
+
+ROOT = Path(__file__).parent.parent.parent
+
+
+def test_a_websocket_client_for_a_kernel_server():
+    client = BrowserClient("ws://127.0.0.1:8765/chat?name=me", autoconnect=False)
+    assert (client.kind, client.port, client.path, client.route) == ("websocket", 8765, "/chat?name=me", "auto")
+    assert client.socketio_esm == "" and client.events == []
+    client.events = [{"type": "open", "readyState": 1}, {"type": "message", "data": "hi"}]
+    assert client.of_type("message") == [{"type": "message", "data": "hi"}]
+    assert "2 browser events" in repr(client)
+
+
+def test_a_socketio_client_carries_the_bundled_library():
+    client = BrowserClient("http://127.0.0.1:9000", on_connect=[("join", ["lobby"])], auth={"name": "me"})
+    assert client.kind == "socket.io" and client.on_connect == [["join", ["lobby"]]]
+    assert client.socketio_esm.startswith("/*!\n * Socket.IO v") and "export{" in client.socketio_esm.replace(" ", "")
+
+
+def test_only_servers_on_this_machine():
+    with pytest.raises(ValueError, match="loopback"):
+        BrowserClient("ws://example.com:80/")
+    with pytest.raises(ValueError, match="url"):
+        BrowserClient("ftp://127.0.0.1:21/")
+
+
+def test_the_bundled_library_is_the_version_the_lock_file_pins():
+    bundled = (_STATIC / "socket.io.esm.min.js").read_text()
+    version = re.search(r"Socket\.IO v(\d+\.\d+\.\d+)", bundled).group(1)
+    lock = json.loads((ROOT / "tests" / "interop" / "package-lock.json").read_text())
+    assert lock["packages"]["node_modules/socket.io-client"]["version"] == version
+    assert "import " not in bundled.split("*/", 1)[1][:200]  # self-contained: nothing to fetch at run time
+
+
+def test_the_front_end_routes_through_the_proxy_away_from_this_machine():
+    script = (_STATIC / "browser_client.js").read_text()
+    assert "proxy/${port}" in script and '"localhost", "127.0.0.1"' in script
