@@ -16,12 +16,7 @@ import pytest
 import wskit
 from wskit import load
 
-
-@pytest.fixture(autouse=True)
-def clean():
-    wskit.stop_all()
-    yield
-    wskit.stop_all()
+pytestmark = pytest.mark.usefixtures("clean_kit")
 
 
 def test_phase_arrivals():

@@ -12,12 +12,7 @@ import wskit
 from wskit import timing
 from wskit.timing import Stats, percentile
 
-
-@pytest.fixture(autouse=True)
-def clean():
-    wskit.stop_all()
-    yield
-    wskit.stop_all()
+pytestmark = pytest.mark.usefixtures("clean_kit")
 
 
 def test_percentile_matches_linear_interpolation():

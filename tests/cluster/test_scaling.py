@@ -18,11 +18,7 @@ if shutil.which("redis-server") is None:
     pytest.skip(reason, allow_module_level=True)
 
 
-@pytest.fixture(autouse=True)
-def clean():
-    wskit.stop_all()
-    yield
-    wskit.stop_all()
+pytestmark = pytest.mark.usefixtures("clean_kit")
 
 
 def clients(nodes, *names):

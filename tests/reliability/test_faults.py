@@ -10,12 +10,7 @@ import pytest
 import wskit
 from wskit.codec import frames as fr
 
-
-@pytest.fixture(autouse=True)
-def clean():
-    wskit.stop_all()
-    yield
-    wskit.stop_all()
+pytestmark = pytest.mark.usefixtures("clean_kit")
 
 
 def test_a_stopped_server_says_going_away_and_a_crashed_one_says_nothing():
@@ -69,32 +64,32 @@ def test_a_reconnecting_client_stops_trying_when_closed():
 
 
 def test_a_slow_consumer_does_not_hold_up_the_others():
-    chat = wskit.ChatServer(max_backlog=64)
+    from websockets.asyncio.client import connect
+
+    from wskit.live import loop
+
+    chat = wskit.ChatServer()
     slow = wskit.RawSocket(chat.url, timeout=10)
     slow.handshake(path="/?name=slow&room=lobby")  # joins the lobby, then never reads
     count, text = 4000, "x" * 4000
 
     async def fast_clients():
-        alice = await wskit.aconnect(chat.url_for("alice"))
-        bob = await wskit.aconnect(chat.url_for("bob"))
+        # Readers on the server's own loop, with no thread hops: they keep up, as a healthy client does.
+        async with connect(chat.url_for("alice"), max_size=None) as alice, \
+                connect(chat.url_for("bob"), max_size=None) as bob:
 
-        async def send():
-            for i in range(count):
-                await alice.send(f"{i} {text}")
+            async def send():
+                for i in range(count):
+                    await alice.send(f"{i} {text}")
 
-        async def receive(client):
-            got = []
-            while len(got) < count:
-                got.append(json.loads(await client.recv(timeout=5))["id"])
-            return got
+            async def receive(client):
+                return [json.loads(await client.recv())["id"] for _ in range(count)]
 
-        _, got_alice, got_bob = await asyncio.wait_for(
-            asyncio.gather(send(), receive(alice), receive(bob)), 60)
-        await alice.close()
-        await bob.close()
-        return got_alice, got_bob
+            _, got_alice, got_bob = await asyncio.wait_for(
+                asyncio.gather(send(), receive(alice), receive(bob)), 60)
+            return got_alice, got_bob
 
-    got_alice, got_bob = asyncio.run(fast_clients())
+    got_alice, got_bob = loop.run(fast_clients(), timeout=90)
     assert got_alice == got_bob == list(range(1, count + 1))  # every message, in order, to everyone fast
     assert chat.dropped_slow == 1
     error = chat.log.wait_for(lambda r: r.opcode == "ERROR" and "too slow" in r.info)

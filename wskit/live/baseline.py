@@ -33,7 +33,7 @@ from .server import Server
 __all__ = ["TCPEchoServer", "PushServer", "Event", "HTTPClient"]
 
 
-class TCPEchoServer:
+class TCPEchoServer(_loop.LiveObject):
     """Echoes every byte on a plain TCP connection; no protocol at all.
 
     Attributes:
@@ -88,16 +88,7 @@ class TCPEchoServer:
                     server.close_clients()
                 await asyncio.wait_for(server.wait_closed(), timeout)
 
-            try:
-                _loop.run(close(), timeout + 1)
-            finally:
-                _loop.unregister(self)
-
-    def __enter__(self) -> TCPEchoServer:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+            self._stop_on_loop(close(), timeout + 1)
 
     def __repr__(self) -> str:
         state = f"{self.url} running" if self.running else "stopped"
@@ -116,7 +107,7 @@ class Event:
         return json.dumps({"id": self.id, "data": self.data})
 
 
-class PushServer:
+class PushServer(_loop.LiveObject):
     """The same events, pushed (or polled) five ways.
 
     Args:
@@ -200,12 +191,6 @@ class PushServer:
                 _loop.run(runner.cleanup(), timeout)
         finally:
             _loop.unregister(self)
-
-    def __enter__(self) -> PushServer:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     def __repr__(self) -> str:
         if not self.running:

@@ -213,7 +213,10 @@ class _Core:
         if self._watcher is not None:
             self._watcher.cancel()
         if self.ws is not None:
-            await self.ws.close(code, reason)
+            try:  # a peer that stopped reading cannot take our close frame: give up and drop the connection
+                await asyncio.wait_for(self.ws.close(code, reason), self.timeout)
+            except TimeoutError:
+                self.ws.transport.abort()
 
     @property
     def handshake(self) -> Handshake | None:
@@ -233,7 +236,7 @@ class _Core:
         return f"<{kind} {name!r} {self.url} {state}>"
 
 
-class _ClientBase:
+class _ClientBase(_loop.LiveObject):
     kind = "client"
     _core: _Core
     name: str
@@ -347,12 +350,6 @@ class Client(_ClientBase):
         except BaseException:
             _loop.unregister(self)
             raise
-
-    def __enter__(self) -> Client:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 class AsyncClient(_ClientBase):

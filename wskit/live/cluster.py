@@ -37,7 +37,7 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-class RedisServer:
+class RedisServer(_loop.LiveObject):
     """A throw-away ``redis-server`` on 127.0.0.1: no persistence, stopped by :func:`wskit.stop_all`.
 
     Raises:
@@ -96,7 +96,7 @@ class RedisServer:
         return f"<RedisServer {self.name!r} {self.url if self.running else 'stopped'}>"
 
 
-class SocketIOProcess:
+class SocketIOProcess(_loop.LiveObject):
     """The course's Socket.IO chat app in a process of its own.
 
     Args:

@@ -44,6 +44,29 @@ class Live(Protocol):
     def stop(self) -> None: ...
 
 
+class LiveObject:
+    """What every wskit server and client shares: a name in the registry, ``with`` support, ``stop()``."""
+
+    kind = "live"
+    name: str
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def _stop_on_loop(self, coro: Coroutine[Any, Any, Any], timeout: float) -> None:
+        """Run the closing coroutine on the loop, then leave the registry whatever happened."""
+        try:
+            run(coro, timeout)
+        finally:
+            unregister(self)
+
+    def __enter__(self) -> Any:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
 _live: dict[str, Live] = {}
 _counter = itertools.count(1)
 

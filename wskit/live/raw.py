@@ -21,7 +21,7 @@ from . import loop as _loop
 __all__ = ["RawSocket"]
 
 
-class RawSocket:
+class RawSocket(_loop.LiveObject):
     """A TCP connection with no WebSocket logic at all.
 
     Args:
@@ -192,12 +192,6 @@ class RawSocket:
         _loop.unregister(self)
 
     stop = close
-
-    def __enter__(self) -> RawSocket:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         host, port = self.address

@@ -38,7 +38,7 @@ __all__ = ["EchoServer", "Handler", "Server"]
 Handler = Callable[[ServerConnection], Awaitable[None]]
 
 
-class Server:
+class Server(_loop.LiveObject):
     """A WebSocket server running your own async handler.
 
     The handler is called once per connection with the ``websockets``
@@ -166,16 +166,7 @@ class Server:
                 server.close()
                 await server.wait_closed()
 
-            try:
-                _loop.run(close(), timeout)
-            finally:
-                _loop.unregister(self)
-
-    def __enter__(self) -> Server:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+            self._stop_on_loop(close(), timeout)
 
     def __repr__(self) -> str:
         state = f"{self.url} running, {self.connections} open" if self.running else "stopped"

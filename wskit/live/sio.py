@@ -86,7 +86,7 @@ def _tap(log: TrafficLog, name: str) -> logging.Logger:
     return logger
 
 
-class SocketIOServer:
+class SocketIOServer(_loop.LiveObject):
     """A python-socketio ``AsyncServer`` on aiohttp, on 127.0.0.1 and a free port.
 
     Args:
@@ -242,19 +242,12 @@ class SocketIOServer:
         runner, self._runner = self._runner, None
         if runner is not None:
             async def close() -> None:
+                for site in list(runner.sites):  # first stop listening, so that no client reconnects to us
+                    await site.stop()
                 await self.sio.shutdown()
                 await runner.cleanup()
 
-            try:
-                _loop.run(close(), timeout)
-            finally:
-                _loop.unregister(self)
-
-    def __enter__(self) -> SocketIOServer:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+            self._stop_on_loop(close(), timeout)
 
     def __repr__(self) -> str:
         state = f"{self.url} running" if self.running else "stopped"
@@ -269,7 +262,7 @@ class SocketIORefused(ConnectionError, socketio.exceptions.ConnectionRefusedErro
         ConnectionError.__init__(self, *args)
 
 
-class SocketIOClient:
+class SocketIOClient(_loop.LiveObject):
     """A python-socketio ``AsyncClient`` for plain cells.
 
     Args:
@@ -451,12 +444,6 @@ class SocketIOClient:
             _loop.unregister(self)
 
     stop = close = disconnect
-
-    def __enter__(self) -> SocketIOClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.disconnect()
 
     def __repr__(self) -> str:
         state = f"connected over {self.transport}" if self.connected else "disconnected"
