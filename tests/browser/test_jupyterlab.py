@@ -55,6 +55,8 @@ CELLS = [
     'people = [wskit.connect(chat.url_for(n, room), name=n) for n, room in '
     '[("alice", "lobby"), ("bob", "lobby"), ("carol", "games")]]\nChatRoom(people)',
     'FrameView(bytes.fromhex("818537fa213d7f9f4d5158"), title="a masked text frame")',
+    'from wskit.widgets import Question, Quiz\nQuiz([Question("Which status code accepts an upgrade?", '
+    '("200", "101", "426"), 1, "101 Switching Protocols.")])',
 ]
 
 
@@ -180,3 +182,17 @@ def test_frame_view_draws_the_bits(page):
     expect(view).to_contain_text("masking key")
     expect(view.locator("td[title]")).to_have_count(16)
     view.screenshot(path=ARTIFACTS / "frame_view.png")
+
+
+def test_quiz_checks_and_scores(page):
+    quiz = page.locator(".wskit-quiz").first
+    quiz.scroll_into_view_if_needed()
+    quiz.get_by_role("button", name="Check").click()
+    expect(quiz).to_contain_text("pick an answer first")
+    quiz.get_by_label("200").check()
+    quiz.get_by_role("button", name="Check").click()
+    expect(quiz).to_contain_text("not quite")
+    quiz.get_by_label("101").check()
+    quiz.get_by_role("button", name="Check").click()
+    expect(quiz).to_contain_text("Score: 1 / 1")
+    quiz.screenshot(path=ARTIFACTS / "quiz.png")
