@@ -118,9 +118,13 @@ class _Logged:
 
         self.protocol.data_to_send = counted_data_to_send
 
-    def data_received(self, data: bytes) -> None:
-        self.wskit_log.bytes_received += len(data)
-        super().data_received(data)  # type: ignore[misc]
+        receive_data = self.protocol.receive_data
+
+        def counted_receive_data(data: bytes) -> None:
+            log.bytes_received += len(data)
+            receive_data(data)
+
+        self.protocol.receive_data = counted_receive_data
 
     def wskit_frame(self, frame: Frame, direction: str) -> None:
         log, conn, opcode = self.wskit_log, self.wskit_conn, frame.opcode
