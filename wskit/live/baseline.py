@@ -48,12 +48,7 @@ class TCPEchoServer(_loop.LiveObject):
         self.host = host
         self.bytes_echoed = 0
         self._server: asyncio.Server | None = None
-        self.name = _loop.register(self, self.kind, name)
-        try:
-            _loop.run(self._start(port))
-        except BaseException:
-            _loop.unregister(self)
-            raise
+        self._go_live(name, lambda: self._start(port))
 
     async def _start(self, port: int) -> None:
         self._server = await asyncio.start_server(self._echo, self.host, port)

@@ -289,12 +289,7 @@ class Client(_ClientBase):
 
     def __init__(self, url: str, *, name: str | None = None, **options: Any) -> None:
         self._core = _Core(url, **options)
-        self.name = _loop.register(self, self.kind, name)
-        try:
-            _loop.run(self._core.open(), self._core.timeout + 1)
-        except BaseException:
-            _loop.unregister(self)
-            raise
+        self._go_live(name, self._core.open, self._core.timeout + 1)
 
     def send(self, message: Any) -> None:
         """Send a text (``str``), binary (``bytes``) or JSON (``dict``/``list``) message."""

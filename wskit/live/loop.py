@@ -53,6 +53,15 @@ class LiveObject:
     def stop(self) -> None:
         raise NotImplementedError
 
+    def _go_live(self, name: str | None, start: Any, timeout: float | None = 10.0) -> None:
+        """Take a name in the registry, then run ``start()`` on the loop; leave the registry if it fails."""
+        self.name = register(self, self.kind, name)
+        try:
+            run(start(), timeout)
+        except BaseException:
+            unregister(self)
+            raise
+
     def _stop_on_loop(self, coro: Coroutine[Any, Any, Any], timeout: float) -> None:
         """Run the closing coroutine on the loop, then leave the registry whatever happened."""
         try:

@@ -113,12 +113,7 @@ class Server(_loop.LiveObject):
             open_timeout=open_timeout,
             ssl=ssl,
         )
-        self.name = _loop.register(self, self.kind, name)
-        try:
-            _loop.run(self._start(port))
-        except BaseException:
-            _loop.unregister(self)
-            raise
+        self._go_live(name, lambda: self._start(port))
 
     # -- lifecycle --
 

@@ -137,12 +137,7 @@ class SocketIOServer(_loop.LiveObject):
             **options,
         )
         self._runner: web.AppRunner | None = None
-        self.name = _loop.register(self, self.kind, name)
-        try:
-            _loop.run(self._start(port))
-        except BaseException:
-            _loop.unregister(self)
-            raise
+        self._go_live(name, lambda: self._start(port))
 
     async def _start(self, port: int) -> None:
         app = web.Application()
@@ -318,12 +313,7 @@ class SocketIOClient(_loop.LiveObject):
             self.sio.on("connect_error", self._refused, namespace=namespace)
         self.on("connect", lambda: None)
         self.on("disconnect", lambda *reason: None)
-        self.name = _loop.register(self, self.kind, name)
-        try:
-            _loop.run(self._connect(auth, transports), timeout + 2)
-        except BaseException:
-            _loop.unregister(self)
-            raise
+        self._go_live(name, lambda: self._connect(auth, transports), timeout + 2)
 
     async def _connect(self, auth: Any, transports: list[str] | None) -> None:
         try:
