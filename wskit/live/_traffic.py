@@ -21,7 +21,7 @@ from websockets.http11 import Request as WSRequest
 from websockets.http11 import Response as WSResponse
 
 from ..codec.handshake import Headers, Request, Response
-from .log import Record, TrafficLog
+from .log import TrafficLog
 
 __all__ = ["LoggedClientConnection", "LoggedServerConnection", "to_request", "to_response"]
 
@@ -55,10 +55,11 @@ class _Logged:
         # direction → (first opcode, the start of the payload kept, size so far, frames so far)
         self._wskit_partial: dict[str, tuple[Opcode, bytes, int, int]] = {}
         send_frame, recv_frame = self.protocol.send_frame, self.protocol.recv_frame
-        # The fast path, taken by almost every frame: a whole message in one frame. Everything
-        # is inlined here (one Python call per frame), because this runs for every frame and
-        # the benchmark holds wskit's echo within 10% of a bare websockets server.
-        records, start, clock, new = log._records, log.started, time.perf_counter, tuple.__new__
+        # The fast path, taken by almost every frame: a whole message in one frame. It appends a raw
+        # tuple that the log turns into a Record only when read (TrafficLog._materialize), and it is
+        # written out twice, sent and received, so that each frame costs one Python call: the benchmark
+        # holds wskit's echo within 10% of a bare websockets server.
+        records, clock = log._records, time.perf_counter
         keep, maxlen, append = log.max_data, log._records.maxlen, log._records.append
         text, binary = Opcode.TEXT, Opcode.BINARY
 
@@ -67,18 +68,11 @@ class _Logged:
             opcode = frame.opcode
             if frame.fin and (opcode is binary or opcode is text):
                 data = frame.data
-                size = len(data)
-                if size > keep:
-                    data = data[:keep]
-                if opcode is text:
-                    entry = new(Record, (clock() - start, "sent", "TEXT", size,
-                                         bytes(data).decode("utf-8", "replace"), conn, None, ""))
-                else:
-                    entry = new(Record, (clock() - start, "sent", "BINARY", size, bytes(data), conn, None, ""))
+                entry = (clock(), "sent", "TEXT" if opcode is text else "BINARY", len(data), data[:keep], conn)
                 if len(records) == maxlen:
                     log.dropped += 1
                 append(entry)
-                if log._waiting or log._subscribers:
+                if log._watchers:
                     log._wake(entry)
             else:
                 self.wskit_frame(frame, "sent")
@@ -88,18 +82,11 @@ class _Logged:
             opcode = frame.opcode
             if frame.fin and (opcode is binary or opcode is text) and "received" not in self._wskit_partial:
                 data = frame.data
-                size = len(data)
-                if size > keep:
-                    data = data[:keep]
-                if opcode is text:
-                    entry = new(Record, (clock() - start, "received", "TEXT", size,
-                                         bytes(data).decode("utf-8", "replace"), conn, None, ""))
-                else:
-                    entry = new(Record, (clock() - start, "received", "BINARY", size, bytes(data), conn, None, ""))
+                entry = (clock(), "received", "TEXT" if opcode is text else "BINARY", len(data), data[:keep], conn)
                 if len(records) == maxlen:
                     log.dropped += 1
                 append(entry)
-                if log._waiting or log._subscribers:
+                if log._watchers:
                     log._wake(entry)
             else:
                 self.wskit_frame(frame, "received")

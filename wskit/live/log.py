@@ -17,7 +17,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from ..codec.handshake import Request, Response
 
@@ -137,6 +137,7 @@ class TrafficLog:
         self._cond = threading.Condition(threading.Lock())
         self._waiting = 0  # cells blocked in wait_for
         self._subscribers: list[Callable[[Record], None]] = []
+        self._watchers = 0  # waiting + subscribers: one attribute for the per-frame path to test
 
     # -- writing (loop thread) --
 
@@ -166,11 +167,30 @@ class TrafficLog:
         if len(records) == records.maxlen:
             self.dropped += 1
         records.append(record)
-        if self._waiting or self._subscribers:
+        if self._watchers:
             self._wake(record)
         return record
 
-    def _wake(self, record: Record) -> None:
+    def _materialize(self, entry: Any) -> Record:
+        """A :class:`Record` from a raw entry of the per-frame path (or the record itself).
+
+        The connections append ``(clock, direction, opcode, size, payload start, conn)`` tuples for every
+        whole message: the relative time, the text decoding and the copy to ``bytes`` are done here, when
+        someone reads the log, not on the path of every frame.
+        """
+        if entry.__class__ is Record:
+            return entry
+        clock, direction, opcode, size, data, conn = entry
+        data = bytes(data)
+        if opcode == "TEXT":
+            data = data.decode("utf-8", "replace")
+        return Record(clock - self.started, direction, opcode, size, data, conn, None, "")
+
+    def _update_watchers(self) -> None:
+        self._watchers = self._waiting + len(self._subscribers)
+
+    def _wake(self, record: Any) -> None:
+        record = self._materialize(record)
         if self._waiting:
             with self._cond:
                 self._cond.notify_all()
@@ -195,7 +215,8 @@ class TrafficLog:
     def records(self) -> list[Record]:
         """A snapshot of the records, oldest first."""
         with self._cond:
-            return list(self._records)
+            raw = list(self._records)
+        return [self._materialize(entry) for entry in raw]
 
     def __len__(self) -> int:
         return len(self._records)
@@ -229,9 +250,11 @@ class TrafficLog:
         deadline = time.monotonic() + timeout
         with self._cond:
             self._waiting += 1  # before looking, so that no append in between goes unnoticed
+            self._update_watchers()
             try:
                 while True:
-                    for record in list(self._records):
+                    for entry in list(self._records):
+                        record = self._materialize(entry)
                         if predicate(record):
                             return record
                     remaining = deadline - time.monotonic()
@@ -240,6 +263,7 @@ class TrafficLog:
                     self._cond.wait(remaining)
             finally:
                 self._waiting -= 1
+                self._update_watchers()
 
     def subscribe(self, callback: Callable[[Record], None]) -> Callable[[], None]:
         """Call ``callback(record)`` for each new record (on the loop thread).
@@ -249,6 +273,7 @@ class TrafficLog:
         """
         with self._cond:
             self._subscribers.append(callback)
+            self._update_watchers()
         return lambda: self.unsubscribe(callback)
 
     def unsubscribe(self, callback: Callable[[Record], None]) -> None:
@@ -256,6 +281,7 @@ class TrafficLog:
         with self._cond:
             if callback in self._subscribers:
                 self._subscribers.remove(callback)
+            self._update_watchers()
 
     def clear(self) -> None:
         """Forget every record and handshake."""
