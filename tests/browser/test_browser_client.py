@@ -32,8 +32,14 @@ assert direct.resolved_route == "direct" and direct.of_type("open")[0]["readySta
 assert proxied.resolved_route == "proxy" and "/proxy/" in proxied.resolved_url
 assert [e["data"] for e in proxied.of_type("message")] == ["through the proxy"], proxied.events
 assert any(r.data == "through the proxy" for r in srv.log.messages("received"))
-sio.emit("news", "to the lobby", room="lobby")
 print("KERNEL ASSERTIONS PASSED")
+"""
+
+EMIT = """
+joined = [sid for sid in sio.sio.manager.get_participants("/", "lobby")]
+assert joined, "the browser is not in the lobby yet"
+sio.emit("news", "to the lobby", room="lobby")
+print("EMITTED TO THE LOBBY")
 """
 
 CHECK_SIO = """
@@ -89,6 +95,8 @@ def test_the_browser_connects_directly_through_the_proxy_and_with_socketio(lab):
 
         run_new_cell(page, CHECK)
         expect(output(page, "KERNEL ASSERTIONS PASSED")).to_have_count(1, timeout=20_000)
+        run_new_cell(page, EMIT)
+        expect(output(page, "EMITTED TO THE LOBBY")).to_have_count(1, timeout=20_000)
         expect(socketio.locator("tr.wskit-bc-message", has_text="to the lobby")).to_have_count(1, timeout=10_000)
         run_new_cell(page, CHECK_SIO)
         expect(output(page, "SOCKET.IO ROOM MESSAGE REACHED THE BROWSER")).to_have_count(1, timeout=20_000)

@@ -11,6 +11,7 @@ drives it through `executable_path` and never downloads a browser.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -72,8 +73,18 @@ def lab_server(tmp_path_factory, cells):
     notebook = new_notebook(cells=[new_code_cell(source) for source in cells])
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(notebook, root / "panels.ipynb")
+    # Settings for a test: render every cell (no windowing, which detaches and re-renders widgets scrolled out
+    # of view), and no news to fetch from a network this machine does not reach.
+    settings = root / ".settings"
+    for plugin, values in {
+        "@jupyterlab/notebook-extension/tracker": {"windowingMode": "none"},
+        "@jupyterlab/apputils-extension/notification": {"fetchNews": "false"},
+    }.items():
+        target = settings / f"{plugin}.jupyterlab-settings"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(json.dumps(values))
     port = free_port()
-    env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(root / ".runtime")}
+    env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(root / ".runtime"), "JUPYTERLAB_SETTINGS_DIR": str(settings)}
     log = open(root / "lab.log", "w")  # noqa: SIM115 - closed below
     process = subprocess.Popen(
         [
