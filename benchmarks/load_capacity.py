@@ -37,6 +37,7 @@ import time
 from pathlib import Path
 
 import wskit
+from wskit import load
 
 HERE = Path(__file__).parent
 
@@ -70,12 +71,7 @@ def run_child(command: list[str], timeout: float, cwd: Path | None = None) -> tu
 
 
 def wskit_load(url: str, users: int, messages: int, rate: float) -> tuple[dict, float, float]:
-    out, wall, cpu = run_child(
-        [sys.executable, "-m", "wskit", "load", url, "--phase", f"1:{users}", "--messages", str(messages),
-         "--rate", str(rate), "--json", "--quiet", "--timeout", "60"],
-        timeout=messages / rate + 120,
-    )
-    return json.loads(out), wall, cpu
+    return load.run_in_process(url, phases=[load.Phase(1, users)], messages=messages, rate=rate)
 
 
 def scenario_concurrent(users: int) -> None:

@@ -140,3 +140,10 @@ def test_users_spread_round_robin_over_several_servers():
     assert opened == [2, 2]
     with pytest.raises(ValueError, match="one kind"):
         load.run([servers[0].url, "http://127.0.0.1:1"], progress=False)
+
+
+def test_the_generator_in_a_process_of_its_own():
+    srv = wskit.EchoServer()
+    summary, wall, cpu = load.run_in_process(srv.url, phases=[load.Phase(0.5, 10, ramp_to=20)], messages=3, rate=30)
+    assert summary["users"] == summary["connected"] == 7 and summary["received"] == 21 and summary["lost"] == 0
+    assert 0 < cpu < wall + 5  # the child's own CPU time, read from the operating system

@@ -44,7 +44,7 @@ from tqdm.auto import tqdm
 
 from .live import loop as _loop
 
-__all__ = ["Phase", "LoadResult", "run", "run_async"]
+__all__ = ["Phase", "LoadResult", "run", "run_async", "run_in_process"]
 
 HEADER = struct.Struct("!IIQ")  # user id, sequence number, a tag that tells our messages from others
 TAG = 0x5753_4B49_545F_4C44  # "WSKIT_LD"
@@ -448,3 +448,38 @@ def to_json(result: LoadResult) -> str:
         "latency_ms": {str(q): result.percentile(q) for q in LoadResult.PERCENTILES},
         "connect_ms": {str(q): result.percentile(q, "connect") for q in LoadResult.PERCENTILES},
     })
+
+
+def run_in_process(
+    url: str | Sequence[str],
+    *,
+    phases: Sequence[Phase] = (Phase(5, 10),),
+    messages: int = 10,
+    rate: float = 10.0,
+    timeout: float = 60.0,
+) -> tuple[dict[str, Any], float, float]:
+    """Run the load generator in a process of its own (``python -m wskit load``), off this one's cores.
+
+    Returns:
+        ``(summary, wall seconds, CPU seconds the generator used)``; the summary is :func:`to_json`'s.
+    """
+    import resource
+    import subprocess
+    import sys
+
+    urls = [url] if isinstance(url, str) else list(url)
+    command = [sys.executable, "-m", "wskit", "load", *urls, "--messages", str(messages), "--rate", str(rate),
+               "--timeout", str(timeout), "--json", "--quiet"]
+    for phase in phases:
+        command += ["--phase", f"{phase.duration}:{phase.arrival_rate}"
+                    + (f":{phase.ramp_to}" if phase.ramp_to is not None else "")]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True,
+                          timeout=sum(p.duration for p in phases) + messages / rate + 3 * timeout + 60)
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode not in (0, 1):  # 1: the run worked but lost messages or met errors (in the summary)
+        raise RuntimeError(f"the load generator failed ({done.returncode}):\n{done.stderr[-2000:]}")
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    return json.loads(done.stdout), wall, cpu

@@ -306,27 +306,18 @@ class PushResult:
     requests: int
 
 
-async def _short_poll(server: PushServer, want: int, interval: float, got: Callable[[int], None]) -> tuple[int, int]:
+async def _poll(server: PushServer, want: int, got: Callable[[int], None], path: str,
+                interval: float = 0.0) -> tuple[int, int]:
+    """Ask ``path`` (``/poll``: answered at once; ``/wait``: held until there is news) until ``want`` arrived."""
     async with HTTPClient(server.http_url) as client:
         after = len(server.events)
         while after < want:
-            response = await client.request("GET", f"/poll?after={after}")
+            response = await client.request("GET", f"{path}?after={after}")
             for event in json.loads(response.body)["events"]:
                 got(event["id"])
                 after = event["id"]
-            if after < want:
+            if interval and after < want:
                 await asyncio.sleep(interval)
-        return client.bytes_sent + client.bytes_received, client.requests
-
-
-async def _long_poll(server: PushServer, want: int, got: Callable[[int], None]) -> tuple[int, int]:
-    async with HTTPClient(server.http_url) as client:
-        after = len(server.events)
-        while after < want:
-            response = await client.request("GET", f"/wait?after={after}")
-            for event in json.loads(response.body)["events"]:
-                got(event["id"])
-                after = event["id"]
         return client.bytes_sent + client.bytes_received, client.requests
 
 
@@ -379,8 +370,8 @@ def push_comparison(
     """
     payload = "x" * size
     transports: list[tuple[str, Callable[[int, Callable[[int], None]], Awaitable[tuple[int, int]]]]] = [
-        ("short polling", lambda want, got: _short_poll(server, want, poll_interval, got)),
-        ("long polling", lambda want, got: _long_poll(server, want, got)),
+        ("short polling", lambda want, got: _poll(server, want, got, "/poll", poll_interval)),
+        ("long polling", lambda want, got: _poll(server, want, got, "/wait")),
         ("Server-Sent Events", lambda want, got: _sse(server, want, got)),
         ("WebSocket", lambda want, got: _websocket(server, want, got)),
     ]
