@@ -10,6 +10,7 @@ from websockets import ConnectionClosed
 
 from .baseline import HTTPClient, PushServer, TCPEchoServer
 from .chat import ChatServer
+from .errors import LiveError
 from .client import AsyncClient, Client, HandshakeRefused, aconnect, connect
 from .log import Handshake, Record, TrafficLog
 from .loop import live_objects, stop_all
@@ -30,6 +31,7 @@ __all__ = [
     "HTTPClient",
     "Handshake",
     "HandshakeRefused",
+    "LiveError",
     "ConnectionClosed",
     "RawSocket",
     "Record",

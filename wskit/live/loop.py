@@ -53,6 +53,10 @@ class LiveObject:
     def stop(self) -> None:
         raise NotImplementedError
 
+    def close(self) -> None:
+        """Stop this object: the one verb that closes every server and client (``stop`` is the same)."""
+        self.stop()
+
     def _go_live(self, name: str | None, start: Any, timeout: float | None = 10.0) -> None:
         """Take a name in the registry, then run ``start()`` on the loop; leave the registry if it fails."""
         self.name = register(self, self.kind, name)
