@@ -14,7 +14,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from jupyter_client.manager import start_new_kernel
+
+from tests.kernel_driver import Kernel
 
 NOTEBOOKS = sorted((Path(__file__).parent.parent / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 
@@ -47,32 +48,6 @@ print(json.dumps({
     "live": [o.name for o in wskit.live_objects()],
 }))
 """
-
-
-class Kernel:
-    def __init__(self, cwd: Path) -> None:
-        self.manager, self.client = start_new_kernel(
-            kernel_name="python3", cwd=str(cwd), extra_arguments=["--HistoryManager.enabled=False"]
-        )
-
-    def run(self, code: str) -> str:
-        out: list[str] = []
-        errors: list[str] = []
-
-        def hook(msg: dict) -> None:
-            kind, content = msg["msg_type"], msg["content"]
-            if kind == "stream":
-                out.append(content["text"])
-            elif kind == "error":
-                errors.append("\n".join(content["traceback"]))
-
-        reply = self.client.execute_interactive(code, timeout=120, output_hook=hook)
-        assert reply["content"]["status"] == "ok", "\n".join(errors) or reply["content"]
-        return "".join(out)
-
-    def close(self) -> None:
-        self.client.stop_channels()
-        self.manager.shutdown_kernel(now=True)
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
