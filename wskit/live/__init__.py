@@ -10,8 +10,8 @@ from websockets import ConnectionClosed
 
 from .baseline import HTTPClient, PushServer, TCPEchoServer
 from .chat import ChatServer
-from .errors import LiveError
 from .client import AsyncClient, Client, HandshakeRefused, aconnect, connect
+from .errors import LiveError
 from .log import Handshake, Record, TrafficLog
 from .loop import live_objects, stop_all
 from .raw import RawSocket
