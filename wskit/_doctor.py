@@ -7,18 +7,21 @@ import importlib.metadata
 import sys
 import time
 
+from packaging.requirements import Requirement
+
 __all__ = ["Check", "Report", "doctor"]
 
-PACKAGES = {
-    "websockets": "14",
-    "python-socketio": "5.11",
-    "aiohttp": "3.9",
-    "ipywidgets": "8",
-    "matplotlib": "3.7",
-    "jupyterlab": "4",
-    "tqdm": "4.66",
-    "hdrhistogram": "0.10",
-}
+
+def _requirements() -> list[Requirement]:
+    """What wskit needs at run time, read from its own installed metadata (pyproject.toml's dependencies)."""
+    try:
+        lines = importlib.metadata.requires("wskit") or []
+    except importlib.metadata.PackageNotFoundError:  # pragma: no cover - wskit imported from a bare checkout
+        return []
+    needed = [Requirement(line) for line in lines]
+    return [r for r in needed if r.marker is None or r.marker.evaluate({"extra": ""})]
+
+
 FIX = "run the README's first command again (it installs everything: pip install -e .)"
 
 
@@ -57,16 +60,6 @@ class Report:
         printer.text(str(self))  # type: ignore[attr-defined]
 
 
-def _version_tuple(text: str) -> tuple[int, ...]:
-    parts = []
-    for part in text.split("."):
-        digits = "".join(c for c in part if c.isdigit())
-        if not digits:
-            break
-        parts.append(int(digits))
-    return tuple(parts)
-
-
 def doctor(*, versions: bool = True) -> Report:
     """Check Python, the packages, the background loop, and one live echo round trip.
 
@@ -76,14 +69,15 @@ def doctor(*, versions: bool = True) -> Report:
     """
     checks = [Check("Python", sys.version_info >= (3, 11), f"{sys.version.split()[0]} (3.11 or newer needed)"
                     if versions else "3.11 or newer", "install Python 3.11 or newer")]
-    for package, minimum in PACKAGES.items():
+    for requirement in _requirements():
+        package, wanted = requirement.name, str(requirement.specifier) or "any version"
         try:
             found = importlib.metadata.version(package)
         except importlib.metadata.PackageNotFoundError:
             checks.append(Check(package, False, "not installed", FIX))
             continue
-        ok = _version_tuple(found) >= _version_tuple(minimum)
-        detail = f"{found} (≥ {minimum})" if versions else f"≥ {minimum}"
+        ok = requirement.specifier.contains(found, prereleases=True)
+        detail = f"{found} ({wanted})" if versions else wanted
         checks.append(Check(package, ok, detail, FIX))
     try:
         from .live import EchoServer, connect, loop
