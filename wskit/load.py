@@ -291,12 +291,20 @@ async def _websocket_user(run: _Run, url: str, user: int, messages: int, rate: f
         await asyncio.wait_for(receiver, timeout)
     except TimeoutError:
         run.errors["echo timeout"] += 1
+    except asyncio.CancelledError:  # the run was interrupted: drop the connection at once, no closing handshake
+        receiver.cancel()
+        ws.transport.abort()
+        raise
     except Exception as exc:
         run.errors[type(exc).__name__] += 1
     finally:
         receiver.cancel()
         run.result.lost += len(pending)
-        await ws.close()
+    try:
+        await asyncio.wait_for(ws.close(), timeout)
+    except BaseException:
+        ws.transport.abort()
+        raise
 
 
 async def _socketio_user(run: _Run, url: str, user: int, messages: int, rate: float, timeout: float,
@@ -340,8 +348,17 @@ async def _socketio_user(run: _Run, url: str, user: int, messages: int, rate: fl
             run.sent()
         await asyncio.gather(*calls)
     finally:
+        for call in calls:
+            call.cancel()
         run.result.lost += len(pending)
-        await client.disconnect()
+        try:
+            await asyncio.wait_for(client.disconnect(), timeout)
+        except BaseException:  # interrupted or stuck: drop the transport
+            eio = getattr(client, "eio", None)
+            ws = getattr(eio, "ws", None)
+            if ws is not None and hasattr(ws, "close"):
+                ws.close()
+            raise
 
 
 def _check_loopback(url: str) -> None:
@@ -407,8 +424,10 @@ async def run_async(
         if stuck:
             run.errors["user did not finish in time"] += len(stuck)
     finally:
-        for task in users:
+        for task in users:  # interrupted or done: no user of this run goes on in the background
             task.cancel()
+        if users:
+            await asyncio.wait(users, timeout=0.5)
         run.finish()
         bar.close()
     result.errors = dict(run.errors)
@@ -430,8 +449,16 @@ def run(url: str, **options: Any) -> LoadResult:
         timeout: seconds to connect, and to wait for the last echoes.
         allow_remote: permit a non-loopback target.
         progress: show a progress bar.
+
+    The run is bounded: it ends by its schedule (the phases, then each user's
+    messages) plus three ``timeout`` periods. An interrupted cell stops it on
+    the loop within a second: every user's connection is dropped.
     """
-    return _loop.run(run_async(url, **options), timeout=None)
+    phases = options.get("phases", (Phase(5, 10),))
+    messages, rate = options.get("messages", 10), options.get("rate", 10.0)
+    timeout = options.get("timeout", 10.0)
+    limit = sum(p.duration for p in phases) + messages / max(rate, 1e-9) + 4 * timeout + 10
+    return _loop.run(run_async(url, **options), timeout=limit)
 
 
 def to_json(result: LoadResult) -> str:

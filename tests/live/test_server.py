@@ -178,7 +178,7 @@ def test_a_rerun_cell_replaces_its_server():
     exec(code, namespace)
     second = namespace["srv"]
     assert first is not second and not first.running and second.running
-    assert first.name == second.name == "echo@1234567.py:1"
+    assert first.name == second.name == "srv"  # named after the variable it is assigned to
     assert wskit.live_objects() == [second]
     # Outside a cell, or inside a function, servers never replace each other.
     a, b = wskit.EchoServer(), wskit.EchoServer()

@@ -10,8 +10,8 @@ from websockets import ConnectionClosed
 
 from .baseline import HTTPClient, PushServer, TCPEchoServer
 from .chat import ChatServer
+from .client import AsyncClient, Client, HandshakeRefused, aconnect, backoff_delay, connect, logged_connect
 from .errors import LiveError
-from .client import AsyncClient, Client, HandshakeRefused, aconnect, connect
 from .log import Handshake, Record, TrafficLog
 from .loop import live_objects, stop_all
 from .raw import RawSocket
@@ -38,7 +38,9 @@ __all__ = [
     "Server",
     "TrafficLog",
     "aconnect",
+    "backoff_delay",
     "connect",
+    "logged_connect",
     "live_objects",
     "stop_all",
 ]
