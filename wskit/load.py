@@ -458,6 +458,7 @@ def run(url: str, **options: Any) -> LoadResult:
     messages, rate = options.get("messages", 10), options.get("rate", 10.0)
     timeout = options.get("timeout", 10.0)
     limit = sum(p.duration for p in phases) + messages / max(rate, 1e-9) + 4 * timeout + 10
+    _loop.get_loop()  # a load run makes its own clients: it may start the loop
     return _loop.run(run_async(url, **options), timeout=limit)
 
 

@@ -171,7 +171,7 @@ def _run(work: Awaitable[T], progress: _Progress, timeout: float | None, what: s
     return _loop.run(_bounded(work, progress, timeout, what), timeout=None)
 
 
-async def _drain(ws: Any, outstanding: int, within: float = 0.5) -> None:
+async def _drain(ws: Any, outstanding: int, within: float = 0.6) -> None:
     """Read the ``outstanding`` echoes still in flight (at most ``within`` s), so the next user starts clean."""
     try:
         async with asyncio.timeout(within):
@@ -337,8 +337,8 @@ def throughput(client: Client, *, size: int, count: int = 100, binary: bool = Tr
         async def sender() -> None:
             nonlocal sent
             for _ in range(count):
+                sent += 1  # counted first: a send cancelled while it waits to drain has gone out already
                 await ws.send(message)
-                sent += 1
 
         sending = asyncio.create_task(sender())
         try:

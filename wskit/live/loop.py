@@ -242,8 +242,11 @@ def _loop_thread_hint() -> str:
     obj = frame.f_locals.get("self")
     if obj is None:
         return f"use the async form of {method}() (await ...)"
-    var = getattr(obj, "name", None) or type(obj).__name__.lower()
-    if not str(var).isidentifier():
+    caller = frame.f_back  # the handler that made the call: what does it call the object?
+    found = [key for key, value in {**(caller.f_globals if caller else {}), **(caller.f_locals if caller else {})}
+             .items() if value is obj and key.isidentifier()] if caller is not None else []
+    var = found[0] if found else str(getattr(obj, "name", "") or "")
+    if not var.isidentifier():
         var = "srv" if "server" in type(obj).__name__.lower() else "obj"
     if hasattr(type(obj), "a" + method):
         return f"use `await {var}.a{method}(...)`"
@@ -350,11 +353,18 @@ async def arun(coro: Coroutine[Any, Any, T], timeout: float | None = DEFAULT_TIM
         coro.close()
         raise
     future = asyncio.run_coroutine_threadsafe(coro, loop)
+    waiting = asyncio.wrap_future(future)
+    deadline = None if timeout is None else time.monotonic() + timeout
     try:
-        return await asyncio.wait_for(asyncio.wrap_future(future), timeout)
-    except TimeoutError:
-        future.cancel()
-        raise TimeoutError(f"wskit: no result within {timeout} s") from None
+        # Wake up every 0.1 s: ipykernel turns the stop button into a callback on the kernel's loop, which
+        # runs only when that loop wakes; a single long wait here would defer the interrupt to its end.
+        while True:
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                raise TimeoutError(f"wskit: no result within {timeout} s")
+            done, _ = await asyncio.wait({waiting}, timeout=0.1 if left is None else min(0.1, left))
+            if done:
+                return waiting.result()
     except BaseException:
         future.cancel()
         raise
@@ -463,9 +473,11 @@ def _instructions(code: types.CodeType) -> tuple[dis.Instruction, ...]:
 def _stored_name(code: types.CodeType, lasti: int) -> str | None:
     """The variable the value of the call at ``lasti`` is stored in, or None (no store, or in a loop)."""
     instructions = _instructions(code)
-    index = next((i for i, ins in enumerate(instructions) if ins.offset == lasti), None)
+    # f_lasti may point into the call's inline cache entries: take the instruction that holds it
+    index = next((i for i in range(len(instructions) - 1, -1, -1) if instructions[i].offset <= lasti), None)
     if index is None:
         return None
+    lasti = instructions[index].offset
     for ins in instructions:  # a backward jump over the call: it runs in a loop, and must not replace itself
         if ins.opname in _BACKWARD_JUMPS and ins.offset > lasti and isinstance(ins.argval, int) \
                 and ins.argval <= lasti:

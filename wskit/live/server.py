@@ -53,6 +53,11 @@ def format_url(scheme: str, host: str, port: int) -> str:
     return f"{scheme}://{host}:{port}/"
 
 
+def _all_connections(server: Any) -> set[Any]:
+    """Every connection of a ``websockets`` server, closing ones included (``.connections`` lists open ones)."""
+    return set(getattr(server, "all_connections", None) or server.connections)
+
+
 class Server(_loop.LiveObject):
     """A WebSocket server running your own async handler.
 
@@ -171,7 +176,8 @@ class Server(_loop.LiveObject):
         while True:
             await asyncio.sleep(every)
             now = time.monotonic()
-            for ws in list(server.connections):
+            connections = _all_connections(server)
+            for ws in list(connections):
                 transport = ws.transport
                 if transport is None or transport.is_closing() or not transport.get_write_buffer_size():
                     since.pop(ws, None)
@@ -185,7 +191,7 @@ class Server(_loop.LiveObject):
                              f"for {self.write_timeout:g} s; connection dropped",
                     )
                     transport.abort()
-            for ws in [ws for ws in since if ws not in server.connections]:
+            for ws in [ws for ws in since if ws not in connections]:
                 del since[ws]
 
     @property
@@ -225,7 +231,7 @@ class Server(_loop.LiveObject):
             try:
                 await asyncio.wait_for(asyncio.shield(server.wait_closed()), timeout)
             except TimeoutError:
-                for ws in list(server.connections):
+                for ws in list(_all_connections(server)):  # closing ones too: a non-reader never finishes closing
                     dropped.append(getattr(ws, "wskit_conn", 0))
                     if ws.transport is not None:
                         ws.transport.abort()
