@@ -28,7 +28,7 @@ SETUP = "from wskit import timing, load\nsrv = wskit.EchoServer()\nc = wskit.con
 def test_interrupted_rtt_stops_on_the_loop(kernel):
     before = _start(kernel, SETUP, "timing.rtt(c, count=5_000_000, progress=False)")
     assert kernel.value("_quiet(srv.log)") == 0  # no round trip goes on
-    assert kernel.value("_settle(%d)" % before) <= before
+    assert kernel.value(f"_settle({before})") <= before
     # the same client works at once: its own echo, then a fresh measurement
     kernel.run("c.send('after'); assert c.recv() == 'after'")
     assert kernel.value("timing.rtt(c, count=50, progress=False).count") == 50
@@ -37,7 +37,7 @@ def test_interrupted_rtt_stops_on_the_loop(kernel):
 def test_interrupted_throughput_stops_on_the_loop(kernel):
     before = _start(kernel, SETUP, "timing.throughput(c, size=65536, count=5_000_000)")
     assert kernel.value("_quiet(srv.log)") == 0
-    assert kernel.value("_settle(%d)" % before) <= before
+    assert kernel.value(f"_settle({before})") <= before
     kernel.run("c.send('after'); assert c.recv() == 'after'")
     assert kernel.value("timing.throughput(c, size=1024, count=20)") > 0
 
@@ -46,7 +46,7 @@ def test_interrupted_load_run_stops_on_the_loop(kernel):
     before = _start(
         kernel, SETUP, "load.run(srv.url, phases=[load.Phase(60, 20)], messages=1000, rate=50, progress=False)"
     )
-    assert kernel.value("_settle(%d)" % before) <= before  # every user's connection is gone
+    assert kernel.value(f"_settle({before})") <= before  # every user's connection is gone
     assert kernel.value("_quiet(srv.log)") == 0
     assert kernel.value("srv.connections") == 1  # only c is left
     kernel.run("c.send('after'); assert c.recv() == 'after'")
@@ -54,7 +54,7 @@ def test_interrupted_load_run_stops_on_the_loop(kernel):
 
 def test_interrupted_recv_leaves_no_receive_behind(kernel):
     before = _start(kernel, SETUP, "c.recv(timeout=60)")
-    assert kernel.value("_settle(%d)" % before) <= before
+    assert kernel.value(f"_settle({before})") <= before
     # the next exchange gets its own echo: no ConcurrencyError, nothing swallowed by an orphan receive
     kernel.run("c.send('x'); assert c.recv() == 'x'")
     kernel.run("c.send('y'); assert c.recv() == 'y'")

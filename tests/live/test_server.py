@@ -360,7 +360,7 @@ def test_stop_does_not_raise_when_a_peer_stopped_reading():
 
 def test_every_server_formats_its_url_the_same_way():
     for url in (wskit.EchoServer().url, wskit.TCPEchoServer().url, wskit.PushServer().http_url):
-        scheme, rest = url.split("://")
+        _scheme, rest = url.split("://")
         host, port = rest.rstrip("/").rsplit(":", 1)
         assert url.endswith("/") and host == "127.0.0.1" and port.isdigit()
 
