@@ -210,6 +210,8 @@ class _Run:
         self.bar = bar
         self.started = time.perf_counter()
         self.errors: collections.Counter[str] = collections.Counter()
+        self.stopping = False  # set when the run ends or is interrupted: every user stops at once
+        self.open: set[Any] = set()  # the users' open connections, dropped if the run is interrupted
         self._second = _histogram()
         self._second_counts = [0, 0]
         self._second_index = 0
@@ -257,6 +259,10 @@ async def _websocket_user(run: _Run, url: str, user: int, messages: int, rate: f
     except Exception as exc:  # counted, never raised: one user's failure is data
         run.errors[type(exc).__name__] += 1
         return
+    if run.stopping:  # the run was interrupted while this user connected
+        ws.transport.abort()
+        return
+    run.open.add(ws)
     run.result.connected += 1
     run.result.connect.record_value(max(1, int((time.perf_counter() - started) * 1e6)))
     intended = [0.0] * messages
@@ -286,6 +292,8 @@ async def _websocket_user(run: _Run, url: str, user: int, messages: int, rate: f
             delay = intended[seq] - time.perf_counter()
             if delay > 0:
                 await asyncio.sleep(delay)
+            if run.stopping:
+                raise asyncio.CancelledError
             await ws.send(run.message(user, seq))
             run.sent()
         await asyncio.wait_for(receiver, timeout)
@@ -299,6 +307,7 @@ async def _websocket_user(run: _Run, url: str, user: int, messages: int, rate: f
         run.errors[type(exc).__name__] += 1
     finally:
         receiver.cancel()
+        run.open.discard(ws)
         run.result.lost += len(pending)
     try:
         await asyncio.wait_for(ws.close(), timeout)
@@ -424,8 +433,11 @@ async def run_async(
         if stuck:
             run.errors["user did not finish in time"] += len(stuck)
     finally:
-        for task in users:  # interrupted or done: no user of this run goes on in the background
+        run.stopping = True  # interrupted or done: no user of this run goes on in the background
+        for task in users:
             task.cancel()
+        for ws in list(run.open):
+            ws.transport.abort()
         if users:
             await asyncio.wait(users, timeout=0.5)
         run.finish()

@@ -10,15 +10,35 @@ client raised ``ConcurrencyError``; an interrupted ``c.recv`` swallowed the next
 """
 
 RUN_FOR = 1.5  # seconds the long call runs before the interrupt
-STOP_WITHIN = 2.5  # the cell must have returned this long after the interrupt (1 s + kernel overhead)
+STOP_WITHIN = 2.5  # seconds from SIGINT to the cell's KeyboardInterrupt (wskit waits at most 1 s; margin for load)
+
+# Runs the call under a SIGINT handler that notes when the signal arrived, then measures how long the
+# call took to give the KeyboardInterrupt back (its work cancelled on the loop): that is the figure
+# "stops within 1 s of an interrupt".
+WRAP = """
+import signal
+_arrived = []
+_previous = signal.getsignal(signal.SIGINT)
+def _note(signum, frame):
+    _arrived.append(time.monotonic())
+    _previous(signum, frame)
+signal.signal(signal.SIGINT, _note)
+try:
+    {call}
+except KeyboardInterrupt:
+    _stopped_after = time.monotonic() - _arrived[0]
+    raise
+finally:
+    signal.signal(signal.SIGINT, _previous)
+"""
 
 
 def _start(kernel, setup, call):
     kernel.run(setup)
     before = kernel.value("_loop_tasks()")
-    result = kernel.interrupt_after(kernel.start(call), RUN_FOR)
+    result = kernel.interrupt_after(kernel.start(WRAP.format(call=call)), RUN_FOR)
     assert result.ename == "KeyboardInterrupt", result.error or result
-    assert result.seconds < RUN_FOR + STOP_WITHIN, result.seconds
+    assert kernel.value("_stopped_after") < STOP_WITHIN
     return before
 
 
@@ -47,6 +67,9 @@ def test_interrupted_load_run_stops_on_the_loop(kernel):
         kernel, SETUP, "load.run(srv.url, phases=[load.Phase(60, 20)], messages=1000, rate=50, progress=False)"
     )
     assert kernel.value(f"_settle({before})") <= before  # every user's connection is gone
+    # frames already in the server's socket buffers when the users were dropped may still be read
+    # in the next moment on a loaded machine: let 0.2 s pass (still within 1 s), then nothing may flow
+    kernel.value("_quiet(srv.log, 0.2)")
     assert kernel.value("_quiet(srv.log)") == 0
     assert kernel.value("srv.connections") == 1  # only c is left
     kernel.run("c.send('after'); assert c.recv() == 'after'")

@@ -17,8 +17,13 @@ from ..codec import frames as fr
 from ..codec import handshake as hs
 from ..codec.handshake import Request, Response, parse_response
 from . import loop as _loop
+from .errors import LiveError
 
-__all__ = ["RawSocket"]
+__all__ = ["RawSocket", "RawSocketClosed"]
+
+
+class RawSocketClosed(LiveError, OSError):
+    """A read or write on a :class:`RawSocket` that was closed."""
 
 
 class RawSocket(_loop.LiveObject):
@@ -67,7 +72,7 @@ class RawSocket(_loop.LiveObject):
 
     def _socket(self) -> socket.socket:
         if self.sock is None:
-            raise OSError("this RawSocket is closed")
+            raise RawSocketClosed("this RawSocket is closed; open a new one: raw = wskit.RawSocket(url)")
         return self.sock
 
     def send(self, data: bytes) -> int:
