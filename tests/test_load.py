@@ -147,3 +147,13 @@ def test_the_generator_in_a_process_of_its_own():
     summary, wall, cpu = load.run_in_process(srv.url, phases=[load.Phase(0.5, 10, ramp_to=20)], messages=3, rate=30)
     assert summary["users"] == summary["connected"] == 7 and summary["received"] == 21 and summary["lost"] == 0
     assert 0 < cpu < wall + 5  # the child's own CPU time, read from the operating system
+
+
+def test_the_command_line_opens_the_course_as_root_only_with_allow_root():
+    from wskit.__main__ import lab_command, main
+
+    as_root, as_user = lab_command(root=True), lab_command(root=False)
+    assert as_root[1:3] == ["-m", "jupyterlab"] and as_root[3].endswith("00_start_here.ipynb")
+    assert "--allow-root" in as_root and "--allow-root" not in as_user
+    assert lab_command(["--port", "9999"], root=False)[-2:] == ["--port", "9999"]
+    assert main(["lab", "--dry-run"]) == 0

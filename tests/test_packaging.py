@@ -20,7 +20,7 @@ def test_readme_gives_exactly_two_commands():
     commands = _commands()
     assert len(commands) == 2, commands
     run_course, run_tests = commands
-    assert "jupyter lab" in run_course and "pytest" in run_tests
+    assert "wskit lab" in run_course and "pytest" in run_tests
 
 
 def test_ci_runs_the_readme_test_command():

@@ -110,3 +110,29 @@ def test_diagrams_use_real_header_sizes():
     assert diagrams.draw_layers() is not None
     ax = diagrams.draw_encapsulation(layers)
     assert "5 bytes of message, 81 bytes on the wire" in ax.get_title()  # 14+4, 20, 32, 6, 5
+
+
+def test_measurements_are_bounded_when_the_echo_never_comes():
+    """A server that swallows messages: rtt and throughput stop with TimeoutError instead of hanging."""
+    import time
+
+    async def swallow(ws):
+        async for _ in ws:
+            pass
+
+    srv = wskit.Server(swallow)
+    c = wskit.connect(srv.url)
+    for measure in (lambda: timing.rtt(c, count=5, warmup=0, progress=False, timeout=0.5),
+                    lambda: timing.throughput(c, size=64, count=5, timeout=0.5)):
+        started = time.monotonic()
+        with pytest.raises(TimeoutError, match=r"nothing completed within 0\.5 s"):
+            measure()
+        assert time.monotonic() - started < 3
+    c.send("still usable")  # the client is not left with a receive running
+
+
+def test_timing_uses_no_private_hook_of_live():
+    import inspect
+
+    source = inspect.getsource(timing)
+    assert "_traffic" not in source

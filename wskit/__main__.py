@@ -1,12 +1,52 @@
-"""Command line: ``python -m wskit load URL [options]``."""
+"""Command line: ``python -m wskit lab`` (open the course) and ``python -m wskit load URL [options]``.
+
+``python -m wskit lab`` (or the ``wskit lab`` console script) starts JupyterLab
+on ``notebooks/00_start_here.ipynb``. JupyterLab refuses to run as root unless
+given ``--allow-root`` (common in containers), so the launcher passes that flag
+when, and only when, it runs as root; for everyone else the command is plain
+``jupyter lab``. Extra arguments go to JupyterLab unchanged.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+import shlex
 import sys
+from pathlib import Path
 
 from . import load
+
+START_PAGE = Path("notebooks") / "00_start_here.ipynb"
+
+
+def lab_command(extra: list[str] | None = None, *, root: bool | None = None) -> list[str]:
+    """The JupyterLab command line that opens the course's start page.
+
+    Args:
+        extra: more JupyterLab arguments.
+        root: running as root (default: ask the OS); only then ``--allow-root`` is added.
+    """
+    if root is None:
+        root = hasattr(os, "geteuid") and os.geteuid() == 0
+    page = START_PAGE
+    if not page.exists():  # run from elsewhere: the notebooks next to this package (an editable install)
+        beside = Path(__file__).resolve().parent.parent / START_PAGE
+        page = beside if beside.exists() else page
+    command = [sys.executable, "-m", "jupyterlab", str(page)]
+    if root and "--allow-root" not in (extra or []):
+        command.append("--allow-root")
+    return command + list(extra or [])
+
+
+def _lab(extra: list[str], dry_run: bool) -> int:
+    command = lab_command(extra)
+    if dry_run:
+        print(shlex.join(command))
+        return 0
+    os.execv(command[0], command)  # JupyterLab takes over this process (Ctrl-C stops it as usual)
+    return 0  # pragma: no cover
 
 
 def _phase(text: str) -> load.Phase:
@@ -23,6 +63,8 @@ def _phase(text: str) -> load.Phase:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m wskit", description="wskit command line")
     commands = parser.add_subparsers(dest="command", required=True)
+    lab = commands.add_parser("lab", help="open the course in JupyterLab (notebooks/00_start_here.ipynb)")
+    lab.add_argument("--dry-run", action="store_true", help="print the JupyterLab command instead of running it")
     run = commands.add_parser("load", help="load-test a WebSocket (ws://) or Socket.IO (http://) echo server")
     run.add_argument("url", nargs="+", help="one URL, or several to spread the users over round-robin")
     run.add_argument("--phase", type=_phase, action="append",
@@ -37,7 +79,11 @@ def main(argv: list[str] | None = None) -> int:
     app = commands.add_parser("sio-app", help="serve the course's Socket.IO chat app until stdin closes")
     app.add_argument("--redis", default=None, help="share rooms through this Redis URL")
     app.add_argument("--port", type=int, default=0)
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if args.command == "lab":
+        return _lab(extra, args.dry_run)
+    if extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     if args.command == "sio-app":
         return _serve_chat_app(args.redis, args.port)
     try:

@@ -210,6 +210,8 @@ class _Run:
         self.bar = bar
         self.started = time.perf_counter()
         self.errors: collections.Counter[str] = collections.Counter()
+        self.stopping = False  # set when the run ends or is interrupted: every user stops at once
+        self.open: set[Any] = set()  # the users' open connections, dropped if the run is interrupted
         self._second = _histogram()
         self._second_counts = [0, 0]
         self._second_index = 0
@@ -257,6 +259,10 @@ async def _websocket_user(run: _Run, url: str, user: int, messages: int, rate: f
     except Exception as exc:  # counted, never raised: one user's failure is data
         run.errors[type(exc).__name__] += 1
         return
+    if run.stopping:  # the run was interrupted while this user connected
+        ws.transport.abort()
+        return
+    run.open.add(ws)
     run.result.connected += 1
     run.result.connect.record_value(max(1, int((time.perf_counter() - started) * 1e6)))
     intended = [0.0] * messages
@@ -286,17 +292,28 @@ async def _websocket_user(run: _Run, url: str, user: int, messages: int, rate: f
             delay = intended[seq] - time.perf_counter()
             if delay > 0:
                 await asyncio.sleep(delay)
+            if run.stopping:
+                raise asyncio.CancelledError
             await ws.send(run.message(user, seq))
             run.sent()
         await asyncio.wait_for(receiver, timeout)
     except TimeoutError:
         run.errors["echo timeout"] += 1
+    except asyncio.CancelledError:  # the run was interrupted: drop the connection at once, no closing handshake
+        receiver.cancel()
+        ws.transport.abort()
+        raise
     except Exception as exc:
         run.errors[type(exc).__name__] += 1
     finally:
         receiver.cancel()
+        run.open.discard(ws)
         run.result.lost += len(pending)
-        await ws.close()
+    try:
+        await asyncio.wait_for(ws.close(), timeout)
+    except BaseException:
+        ws.transport.abort()
+        raise
 
 
 async def _socketio_user(run: _Run, url: str, user: int, messages: int, rate: float, timeout: float,
@@ -340,8 +357,17 @@ async def _socketio_user(run: _Run, url: str, user: int, messages: int, rate: fl
             run.sent()
         await asyncio.gather(*calls)
     finally:
+        for call in calls:
+            call.cancel()
         run.result.lost += len(pending)
-        await client.disconnect()
+        try:
+            await asyncio.wait_for(client.disconnect(), timeout)
+        except BaseException:  # interrupted or stuck: drop the transport
+            eio = getattr(client, "eio", None)
+            ws = getattr(eio, "ws", None)
+            if ws is not None and hasattr(ws, "close"):
+                ws.close()
+            raise
 
 
 def _check_loopback(url: str) -> None:
@@ -407,8 +433,13 @@ async def run_async(
         if stuck:
             run.errors["user did not finish in time"] += len(stuck)
     finally:
+        run.stopping = True  # interrupted or done: no user of this run goes on in the background
         for task in users:
             task.cancel()
+        for ws in list(run.open):
+            ws.transport.abort()
+        if users:
+            await asyncio.wait(users, timeout=0.5)
         run.finish()
         bar.close()
     result.errors = dict(run.errors)
@@ -430,8 +461,17 @@ def run(url: str, **options: Any) -> LoadResult:
         timeout: seconds to connect, and to wait for the last echoes.
         allow_remote: permit a non-loopback target.
         progress: show a progress bar.
+
+    The run is bounded: it ends by its schedule (the phases, then each user's
+    messages) plus three ``timeout`` periods. An interrupted cell stops it on
+    the loop within a second: every user's connection is dropped.
     """
-    return _loop.run(run_async(url, **options), timeout=None)
+    phases = options.get("phases", (Phase(5, 10),))
+    messages, rate = options.get("messages", 10), options.get("rate", 10.0)
+    timeout = options.get("timeout", 10.0)
+    limit = sum(p.duration for p in phases) + messages / max(rate, 1e-9) + 4 * timeout + 10
+    _loop.get_loop()  # a load run makes its own clients: it may start the loop
+    return _loop.run(run_async(url, **options), timeout=limit)
 
 
 def to_json(result: LoadResult) -> str:

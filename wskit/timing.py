@@ -4,6 +4,11 @@ Every measurement runs on the wskit loop thread, next to the sockets, so the
 cell's own thread hops are not counted. Results are :class:`Stats` (seconds
 inside, milliseconds when shown) that keep their samples for plotting.
 
+Every measurement is bounded and interruptible: it stops with ``TimeoutError``
+when nothing completes for ``timeout`` seconds (10 by default), and an
+interrupted cell stops it on the loop within a second, answers still in flight
+drained, so the next measurement on the same client starts clean.
+
 >>> import wskit
 >>> from wskit import timing
 >>> srv = wskit.EchoServer(); c = wskit.connect(srv.url)
@@ -21,15 +26,17 @@ import json
 import math
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from tqdm.auto import tqdm
 
 from .live import loop as _loop
 from .live.baseline import HTTPClient, PushServer, TCPEchoServer
-from .live.client import Client
+from .live.client import Client, logged_connect
 from .live.log import TrafficLog
 from .live.sio import SocketIOClient
+
+T = TypeVar("T")
 
 __all__ = [
     "Stats",
@@ -128,24 +135,74 @@ def _bar(total: int, description: str, progress: bool) -> tqdm:
     return tqdm(total=total, desc=description, disable=not progress, leave=False)
 
 
-def _measure(name: str, count: int, warmup: int, once: Callable[[], Awaitable[None]], progress: bool) -> Stats:
+DEFAULT_TIMEOUT = 10.0
+"""Seconds a measurement may go without completing one step before it stops with ``TimeoutError``."""
+
+
+class _Progress:
+    """Steps completed so far, read by :func:`_bounded` to tell a slow run from a stuck one."""
+
+    __slots__ = ("steps",)
+
+    def __init__(self) -> None:
+        self.steps = 0
+
+
+async def _bounded(work: Awaitable[T], progress: _Progress, timeout: float | None, what: str) -> T:
+    """Await ``work`` (on the loop) as long as it completes a step at least every ``timeout`` seconds."""
+    task = asyncio.ensure_future(work)
+    try:
+        last = -1
+        while True:
+            done, _ = await asyncio.wait({task}, timeout=timeout)
+            if done:
+                return task.result()
+            if progress.steps == last:
+                raise TimeoutError(f"{what}: nothing completed within {timeout} s")
+            last = progress.steps
+    finally:
+        if not task.done():  # interrupted or stuck: stop the work, let it clean up (bounded)
+            task.cancel()
+            await asyncio.wait({task}, timeout=_loop.CANCEL_GRACE * 0.8)
+
+
+def _run(work: Awaitable[T], progress: _Progress, timeout: float | None, what: str) -> T:
+    """Run a measurement on the loop from a cell: bounded by lack of progress, stopped by an interrupt."""
+    return _loop.run(_bounded(work, progress, timeout, what), timeout=None)
+
+
+async def _drain(ws: Any, outstanding: int, within: float = 0.6) -> None:
+    """Read the ``outstanding`` echoes still in flight (at most ``within`` s), so the next user starts clean."""
+    try:
+        async with asyncio.timeout(within):
+            for _ in range(outstanding):
+                await ws.recv()
+    except (TimeoutError, Exception):
+        pass
+
+
+def _measure(name: str, count: int, warmup: int, once: Callable[[], Awaitable[None]], progress: bool,
+             timeout: float | None = DEFAULT_TIMEOUT) -> Stats:
     """Time ``once()`` ``count`` times on the wskit loop, after ``warmup`` untimed calls."""
     bar = _bar(count, name, progress and count >= 200)
+    steps = _Progress()
 
     async def run() -> list[float]:
         for _ in range(warmup):
             await once()
+            steps.steps += 1
         samples = []
         for i in range(count):
             started = time.perf_counter()
             await once()
             samples.append(time.perf_counter() - started)
+            steps.steps += 1
             if i % 50 == 49:
                 bar.update(50)
         return samples
 
     try:
-        return Stats.from_samples(name, _loop.run(run(), timeout=None))
+        return Stats.from_samples(name, _run(run(), steps, timeout, name))
     finally:
         bar.close()
 
@@ -160,6 +217,7 @@ def rtt(
     name: str | None = None,
     progress: bool = True,
     event: str = "echo",
+    timeout: float | None = DEFAULT_TIMEOUT,
 ) -> Stats:
     """Round-trip times of ``size``-byte echoes.
 
@@ -173,18 +231,33 @@ def rtt(
         binary: binary frames instead of text (WebSocket only).
         warmup: untimed round trips first.
         name: the name in the result (default: the transport).
+        timeout: stop with ``TimeoutError`` when no round trip completes for
+            this many seconds (``None``: never).
+
+    An interrupted cell stops the round trips on the loop within a second; the
+    echo still in flight is read, so the client's next call gets its own reply.
     """
     message = _payload(size, binary)
+    steps = _Progress()
     if isinstance(target, Client):
+        target._check_live()
         ws = target.connection
         if ws is None:
             raise RuntimeError("the client is not connected")
+        outstanding = 0
 
         async def once() -> None:
-            await ws.send(message)
-            await ws.recv()
+            nonlocal outstanding
+            try:
+                await ws.send(message)
+                outstanding += 1
+                await ws.recv()
+                outstanding -= 1
+            except asyncio.CancelledError:
+                await _drain(ws, outstanding)
+                raise
 
-        return _measure(name or f"WebSocket {size} B", count, warmup, once, progress)
+        return _measure(name or f"WebSocket {size} B", count, warmup, once, progress, timeout)
 
     if isinstance(target, TCPEchoServer):
         raw = message if isinstance(message, bytes) else message.encode()
@@ -200,13 +273,14 @@ def rtt(
                 for i in range(count + warmup):
                     started = time.perf_counter()
                     await once()
+                    steps.steps += 1
                     if i >= warmup:
                         samples.append(time.perf_counter() - started)
                 return Stats.from_samples(name or f"raw TCP {size} B", samples)
             finally:
                 writer.close()
 
-        return _loop.run(tcp(), timeout=None)
+        return _run(tcp(), steps, timeout, "raw TCP round trips")
 
     if isinstance(target, PushServer):
         body = message if isinstance(message, bytes) else message.encode()
@@ -217,50 +291,69 @@ def rtt(
                 for i in range(count + warmup):
                     started = time.perf_counter()
                     await client.request("POST", "/echo", body)
+                    steps.steps += 1
                     if i >= warmup:
                         samples.append(time.perf_counter() - started)
             return Stats.from_samples(name or f"HTTP POST {size} B", samples)
 
-        return _loop.run(http(), timeout=None)
+        return _run(http(), steps, timeout, "HTTP round trips")
 
     if isinstance(target, SocketIOClient):
         async def sio() -> Stats:
             samples = []
             for i in range(count + warmup):
                 started = time.perf_counter()
-                await target.sio.call(event, message, timeout=10)
+                await target.sio.call(event, message, timeout=timeout or 10)
+                steps.steps += 1
                 if i >= warmup:
                     samples.append(time.perf_counter() - started)
             return Stats.from_samples(name or f"Socket.IO call {size} B", samples)
 
-        return _loop.run(sio(), timeout=None)
+        return _run(sio(), steps, timeout, "Socket.IO calls")
 
     raise TypeError(
         f"rtt() measures a wskit Client, SocketIOClient, TCPEchoServer or PushServer; got {type(target).__name__}"
     )
 
 
-def throughput(client: Client, *, size: int, count: int = 100, binary: bool = True) -> float:
-    """Bytes per second echoed with ``count`` messages of ``size`` bytes in flight at once."""
+def throughput(client: Client, *, size: int, count: int = 100, binary: bool = True,
+               timeout: float | None = DEFAULT_TIMEOUT) -> float:
+    """Bytes per second echoed with ``count`` messages of ``size`` bytes in flight at once.
+
+    Stops with ``TimeoutError`` when no echo comes back for ``timeout`` seconds; an
+    interrupt stops the sender and drains the echoes in flight (bounded) on the loop.
+    """
+    client._check_live()
     ws = client.connection
     if ws is None:
         raise RuntimeError("the client is not connected")
     message = _payload(size, binary)
+    steps = _Progress()
 
     async def run() -> float:
         started = time.perf_counter()
+        sent = 0
 
         async def sender() -> None:
+            nonlocal sent
             for _ in range(count):
+                sent += 1  # counted first: a send cancelled while it waits to drain has gone out already
                 await ws.send(message)
 
         sending = asyncio.create_task(sender())
-        for _ in range(count):
-            await ws.recv()
-        await sending
+        try:
+            for _ in range(count):
+                await ws.recv()
+                steps.steps += 1
+            await sending
+        except BaseException:
+            sending.cancel()
+            await asyncio.wait({sending}, timeout=0.2)
+            await _drain(ws, sent - steps.steps)
+            raise
         return size * count / (time.perf_counter() - started)
 
-    return _loop.run(run(), timeout=None)
+    return _run(run(), steps, timeout, "throughput")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -331,19 +424,9 @@ async def _sse(server: PushServer, want: int, got: Callable[[int], None]) -> tup
 
 
 async def _websocket(server: PushServer, want: int, got: Callable[[int], None]) -> tuple[int, int]:
-    from websockets.asyncio.client import connect
-
-    from .live._traffic import LoggedClientConnection
-
     log = TrafficLog(maxlen=0)
-
-    def factory(*args: Any, **kwargs: Any) -> LoggedClientConnection:
-        connection = LoggedClientConnection(*args, **kwargs)
-        connection.wskit_attach(log, 0)
-        return connection
-
     url = f"{server.ws_url}?after={len(server.events)}"
-    async with connect(url, create_connection=factory, compression=None, proxy=None) as ws:
+    async with logged_connect(url, log, compression=None) as ws:
         while True:
             ident = json.loads(await ws.recv())["id"]
             got(ident)
@@ -383,11 +466,16 @@ def push_comparison(
             want = first + events - 1
             arrived: dict[int, float] = {}
             consumer = asyncio.create_task(client(want, lambda ident: arrived.setdefault(ident, time.perf_counter())))
-            await asyncio.sleep(0.05)  # let the client connect before the first event
-            for _ in range(events):
-                await server.apublish(payload)
-                await asyncio.sleep(interval)
-            wire, requests = await asyncio.wait_for(consumer, 30)
+            try:
+                await asyncio.sleep(0.05)  # let the client connect before the first event
+                for _ in range(events):
+                    await server.apublish(payload)
+                    await asyncio.sleep(interval)
+                wire, requests = await asyncio.wait_for(consumer, 30)
+            finally:  # interrupted: the consumer must not go on polling in the background
+                if not consumer.done():
+                    consumer.cancel()
+                    await asyncio.wait({consumer}, timeout=0.5)
             latencies = [arrived[i] - server.events[i - 1].time for i in range(first, want + 1)]
             return latencies, wire, requests
 
@@ -422,16 +510,25 @@ def cost(client: Client, messages: Sequence[str | bytes]) -> Cost:
     if ws is None:
         raise RuntimeError("the client is not connected")
     log = client.log
+    steps = _Progress()
 
     async def run() -> Cost:
         before = log.bytes_sent + log.bytes_received
         cpu = time.process_time()
-        for message in messages:
-            await ws.send(message)
-            await ws.recv()
+        outstanding = 0
+        try:
+            for message in messages:
+                await ws.send(message)
+                outstanding = 1
+                await ws.recv()
+                outstanding = 0
+                steps.steps += 1
+        except asyncio.CancelledError:
+            await _drain(ws, outstanding)
+            raise
         return Cost(len(messages), log.bytes_sent + log.bytes_received - before, time.process_time() - cpu)
 
-    return _loop.run(run(), timeout=None)
+    return _run(run(), steps, DEFAULT_TIMEOUT, "cost")
 
 
 def room_latency(sender: SocketIOClient, receiver: SocketIOClient, room: str, *, count: int = 100,
@@ -441,6 +538,8 @@ def room_latency(sender: SocketIOClient, receiver: SocketIOClient, room: str, *,
     Both clients must have joined ``room``. Each message waits for the last, so this is latency, not
     throughput; across processes it includes the trip through the broker.
     """
+    steps = _Progress()
+
     async def run() -> list[float]:
         loop = asyncio.get_running_loop()
         waiting: dict[str, asyncio.Future[float]] = {}
@@ -459,12 +558,14 @@ def room_latency(sender: SocketIOClient, receiver: SocketIOClient, room: str, *,
                 started = time.perf_counter()
                 await sender.sio.emit("say", (room, tag, started))
                 samples.append(await asyncio.wait_for(arrival, 10) - started)
+                steps.steps += 1
                 del waiting[tag]
             return samples
         finally:
             receiver.sio.handlers.get("/", {}).pop("said", None)
 
-    return Stats.from_samples(name or f"room broadcast to {room!r}", _loop.run(run(), timeout=None))
+    return Stats.from_samples(name or f"room broadcast to {room!r}",
+                              _run(run(), steps, DEFAULT_TIMEOUT, "room latency"))
 
 
 # --- plots ------------------------------------------------------------------------------

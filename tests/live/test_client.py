@@ -163,3 +163,60 @@ def test_logs_count_the_bytes_on_the_wire():
     assert c.log.bytes_received == len(response) + 7
     srv.log.wait_for(lambda r: r.direction == "sent")
     assert (srv.log.bytes_received, srv.log.bytes_sent) == (c.log.bytes_sent, c.log.bytes_received)
+
+
+# --- one API (issue 17) and linear frames (issue 20) ------------------------------------------------
+
+
+def test_client_is_constructible_with_visible_defaults():
+    import inspect
+
+    srv = wskit.EchoServer()
+    c = wskit.Client(srv.url)
+    c.send("hi")
+    assert c.recv() == "hi"
+    parameters = inspect.signature(wskit.Client).parameters
+    assert parameters["timeout"].default == 5.0 and parameters["max_size"].default == 2**20
+    assert c.connect_count == c.connections == 1  # times connected; srv.connections is how many are open
+    c.close()
+    assert srv.connections == 0
+
+
+def test_live_errors_share_one_root():
+    srv = wskit.EchoServer(origins=["https://friend.example"])
+    with pytest.raises(wskit.LiveError):
+        wskit.connect(srv.url, origin="https://evil.example")
+    assert issubclass(wskit.HandshakeRefused, ConnectionError)
+
+
+def test_backoff_never_exceeds_its_cap():
+    from wskit.live import backoff_delay
+
+    delays = [[backoff_delay(n) for n in range(1, 12)] for _ in range(300)]
+    assert max(max(run) for run in delays) <= 3.0
+    assert min(run[0] for run in delays) >= 0.08 and max(run[0] for run in delays) <= 0.12
+    assert min(run[-1] for run in delays) >= 3.0 * 0.8  # capped, not compounding down or up
+
+
+def test_raw_recv_frame_is_linear_in_the_frame_size():
+    """Before: 1/4/16/32 MiB took 0.011/0.05/0.49/2.0 s (quadratic); the 32/4 MiB ratio was about 40."""
+    from wskit.codec import frames as fr
+
+    async def sender(ws):
+        async for message in ws:
+            await ws.send(b"\x00" * int(message))
+
+    srv = wskit.Server(sender, max_size=None, write_timeout=None)
+    with wskit.RawSocket(srv.url, timeout=60) as raw:
+        raw.handshake()
+
+        def fetch(size):
+            raw.send_frame(fr.Frame(fr.Opcode.TEXT, str(size).encode()).masked_with(b"abcd"))
+            started = time.perf_counter()
+            frame = raw.recv_frame()
+            assert len(frame.payload) == size
+            return time.perf_counter() - started
+
+        small = min(fetch(4 * 2**20) for _ in range(3))
+        big = fetch(32 * 2**20)
+    assert big / small < 20, (small, big)  # linear: about 8; quadratic: about 64

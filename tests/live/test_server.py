@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
+import time
+import warnings
 
 import pytest
 import websockets
@@ -97,6 +100,7 @@ def test_bad_handshakes_get_the_rfc_answer(mutate, status, needle):
     assert needle in response.body
     if status == 426 and b"13" in needle:
         assert response.headers.get("Sec-WebSocket-Version") == "13"
+        assert response.headers.get("Upgrade") == "websocket"  # RFC 9110 §15.5.22: a 426 names the protocol
     rejected = srv.log.wait_for(lambda r: r.opcode == "REJECTED")
     assert rejected.code == status
     assert srv.log.handshakes[-1].response.status == status
@@ -178,7 +182,7 @@ def test_a_rerun_cell_replaces_its_server():
     exec(code, namespace)
     second = namespace["srv"]
     assert first is not second and not first.running and second.running
-    assert first.name == second.name == "echo@1234567.py:1"
+    assert first.name == second.name == "srv"  # named after the variable it is assigned to
     assert wskit.live_objects() == [second]
     # Outside a cell, or inside a function, servers never replace each other.
     a, b = wskit.EchoServer(), wskit.EchoServer()
@@ -255,3 +259,146 @@ def test_wss_with_a_local_certificate_authority():
     with pytest.raises(ssl.SSLCertVerificationError):
         wskit.connect(srv.url)  # the system's authorities do not know ours
     assert "BEGIN CERTIFICATE" in tls.ca_pem and "BEGIN CERTIFICATE" in tls.cert_pem
+
+
+# --- a loop nobody can kill (issue 20) -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("exception", [SystemExit, KeyboardInterrupt])
+def test_a_handler_raising_systemexit_or_keyboardinterrupt_closes_only_its_connection(exception):
+    async def fatal(ws):
+        await ws.recv()
+        raise exception("from a handler")
+
+    srv = wskit.Server(fatal)
+    bystander_srv = wskit.EchoServer()
+    bystander = wskit.connect(bystander_srv.url)
+    neighbour = wskit.connect(srv.url)  # another connection on the same server
+    c = wskit.connect(srv.url)
+    c.send("boom")
+    with pytest.raises(websockets.ConnectionClosedError):
+        c.recv()
+    assert c.close_code == 1011
+    error = srv.log.wait_for(lambda r: r.opcode == "ERROR")
+    assert exception.__name__ in error.info
+    bystander.send("still here")
+    assert bystander.recv() == "still here"
+    assert not neighbour.closed and srv.running
+    assert [t for t in threading.enumerate() if t.name == "wskit-loop"]
+    wskit.stop_all()
+    assert wskit.live_objects() == [] and refuses(srv.port)
+
+
+def test_the_loop_thread_survives_a_callback_raising_systemexit(capfd):
+    srv = wskit.EchoServer()
+    c = wskit.connect(srv.url)
+
+    def fatal():
+        raise SystemExit("from a callback")
+
+    wskit.live.loop.get_loop().call_soon_threadsafe(fatal)
+    c.send("after")
+    assert c.recv() == "after"
+    assert "survived SystemExit" in capfd.readouterr().err
+
+
+def test_a_handler_that_blocks_the_loop_is_named():
+    async def sleepy_handler(ws):
+        async for message in ws:
+            time.sleep(0.8)  # the mistake: blocks every server and client on the loop
+            await ws.send(message)
+
+    srv = wskit.Server(sleepy_handler)
+    c = wskit.connect(srv.url)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        c.send("hi")
+        assert c.recv() == "hi"
+        record = srv.log.wait_for(lambda r: r.opcode == "ERROR", timeout=3)
+    assert "sleepy_handler()" in record.info and "test_server.py:" in record.info
+    named = [w for w in caught if "sleepy_handler()" in str(w.message)]
+    assert named and named[0].filename.endswith("test_server.py")
+
+
+def _flood(size=2**20):
+    async def handler(ws):
+        data = b"x" * size
+        while True:
+            await ws.send(data)
+    return handler
+
+
+def test_a_peer_that_never_reads_is_dropped_after_the_write_timeout():
+    srv = wskit.Server(_flood(), write_timeout=1.0)
+    raw = wskit.RawSocket(srv.url)
+    raw.handshake()  # then never read
+    record = srv.log.wait_for(lambda r: r.opcode == "ERROR" and "write timeout" in r.info, timeout=15)
+    assert "1 s" in record.info
+    deadline = time.monotonic() + 5
+    while srv.connections and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert srv.connections == 0
+    assert wskit.Server(_flood()).write_timeout == 30.0  # the documented default
+
+
+def test_stop_does_not_raise_when_a_peer_stopped_reading():
+    srv = wskit.Server(_flood(), write_timeout=None)
+    raw = wskit.RawSocket(srv.url)
+    raw.handshake()
+    deadline = time.monotonic() + 5
+    while not srv._server.connections or not next(iter(srv._server.connections)).transport.get_write_buffer_size():
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    started = time.monotonic()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        srv.stop(timeout=1.0)  # websockets alone waits close_timeout (10 s), wskit used to raise TimeoutError
+    assert time.monotonic() - started < 5
+    assert refuses(srv.port) and srv not in wskit.live_objects()
+    assert any("did not close" in str(w.message) for w in caught)
+
+
+def test_every_server_formats_its_url_the_same_way():
+    for url in (wskit.EchoServer().url, wskit.TCPEchoServer().url, wskit.PushServer().http_url):
+        _scheme, rest = url.split("://")
+        host, port = rest.rstrip("/").rsplit(":", 1)
+        assert url.endswith("/") and host == "127.0.0.1" and port.isdigit()
+
+
+def test_a_blocking_call_inside_a_handler_says_what_to_type():
+    errors = []
+    peer = wskit.EchoServer()
+    other = wskit.connect(peer.url)
+
+    async def handler(ws):
+        await ws.recv()
+        try:
+            other.send("from inside")
+        except RuntimeError as exc:
+            errors.append(str(exc))
+        await ws.send("done")
+
+    srv = wskit.Server(handler)
+    with wskit.connect(srv.url) as c:
+        c.send("go")
+        assert c.recv() == "done"
+    assert "await other.connection.send(...)" in errors[0]
+
+
+def test_stop_all_then_an_old_client_raises_and_starts_nothing():
+    srv = wskit.EchoServer()
+    c = wskit.connect(srv.url)
+    wskit.stop_all()
+    for call in (lambda: c.send("x"), lambda: c.recv(), lambda: c.ping()):
+        with pytest.raises(wskit.LiveError, match=r"stopped by wskit.stop_all\(\); create a new one"):
+            call()
+    c.close()  # closing is still fine
+    srv.stop()
+    assert not [t.name for t in threading.enumerate() if t.name.startswith("wskit")]
+    with pytest.raises(wskit.LiveError):
+        wskit.live.loop.run(asyncio.sleep(0))
+    assert not [t.name for t in threading.enumerate() if t.name.startswith("wskit")]
+    fresh = wskit.EchoServer()  # something made on purpose starts the loop again
+    with wskit.connect(fresh.url) as c2:
+        c2.send("new")
+        assert c2.recv() == "new"

@@ -10,7 +10,7 @@ from websockets import ConnectionClosed
 
 from .baseline import HTTPClient, PushServer, TCPEchoServer
 from .chat import ChatServer
-from .client import AsyncClient, Client, HandshakeRefused, aconnect, connect
+from .client import AsyncClient, Client, HandshakeRefused, aconnect, backoff_delay, connect, logged_connect
 from .errors import LiveError
 from .log import Handshake, Record, TrafficLog
 from .loop import live_objects, stop_all
@@ -38,7 +38,9 @@ __all__ = [
     "Server",
     "TrafficLog",
     "aconnect",
+    "backoff_delay",
     "connect",
+    "logged_connect",
     "live_objects",
     "stop_all",
 ]

@@ -31,14 +31,15 @@ from websockets.asyncio.client import connect as ws_connect
 from ..codec.handshake import Response
 from . import loop as _loop
 from ._traffic import LoggedClientConnection, to_request, to_response
+from .errors import LiveError
 from .log import Handshake, TrafficLog
 
-__all__ = ["AsyncClient", "Client", "HandshakeRefused", "aconnect", "connect"]
+__all__ = ["AsyncClient", "Client", "HandshakeRefused", "aconnect", "backoff_delay", "connect", "logged_connect"]
 
 Message = str | bytes
 
 
-class HandshakeRefused(ConnectionError):
+class HandshakeRefused(LiveError, ConnectionError):
     """The server answered the Upgrade request with something other than 101.
 
     Attributes:
@@ -54,6 +55,27 @@ class HandshakeRefused(ConnectionError):
             f"the server refused the WebSocket handshake: {response.status} {response.reason}"
             + (f" — {body}" if body else "")
         )
+
+
+BACKOFF_BASE = 0.1
+BACKOFF_CAP = 3.0
+BACKOFF_JITTER = 0.2
+
+
+def backoff_delay(attempt: int, *, base: float = BACKOFF_BASE, cap: float = BACKOFF_CAP,
+                  jitter: float = BACKOFF_JITTER) -> float:
+    """Seconds to wait before reconnection attempt number ``attempt`` (1, 2, ...).
+
+    The delay doubles from ``base`` up to ``cap``: ``d = min(base * 2**(attempt - 1), cap)``;
+    then jitter spreads clients that dropped together: the wait is drawn
+    uniformly from ``[d * (1 - jitter), min(d * (1 + jitter), cap)]``. So it is
+    never more than ``cap`` (3 s by default) and never less than
+    ``(1 - jitter) * d``; jitter never compounds from one attempt to the next.
+    """
+    if attempt < 1:
+        raise ValueError("attempts are numbered from 1")
+    delay = min(base * 2 ** min(attempt - 1, 60), cap)
+    return random.uniform(delay * (1 - jitter), min(delay * (1 + jitter), cap))
 
 
 def _encode(message: Any) -> Message:
@@ -100,7 +122,7 @@ class _Core:
         self.reconnect = reconnect
         self.reconnect_for = 60.0
         self.user_closed = False
-        self.connections = 0
+        self.connect_count = 0
         self.connected_changed = threading.Condition()
         self._watcher: asyncio.Task[None] | None = None
         self._options: dict[str, Any] = dict(
@@ -159,20 +181,21 @@ class _Core:
         self._log_handshake(attempt, to_response(ws.response))
         self.timings = {"tcp_connect": connected - started, "upgrade": upgraded - connected}
         with self.connected_changed:
-            self.connections += 1
+            self.connect_count += 1
             self.connected_changed.notify_all()
         if self.reconnect and self._watcher is None:
             self._watcher = asyncio.get_running_loop().create_task(self._watch())
 
     async def _watch(self) -> None:
-        """Reopen the connection whenever it drops, with exponential backoff (0.1 s, doubling, at most 3 s)."""
+        """Reopen the connection whenever it drops, with exponential backoff (see :func:`backoff_delay`)."""
         while not self.user_closed:
             assert self.ws is not None
             await self.ws.wait_closed()
-            attempt, delay, last = 0, 0.1, ""
+            attempt, last = 0, ""
             deadline = time.monotonic() + self.reconnect_for
             while not self.user_closed:
                 attempt += 1
+                delay = backoff_delay(attempt)
                 self.log.add("event", "RECONNECTING", info=f"attempt {attempt} in {delay:.2f} s {last}".rstrip())
                 await asyncio.sleep(delay)
                 try:
@@ -180,7 +203,6 @@ class _Core:
                     break
                 except (OSError, websockets.WebSocketException, TimeoutError, HandshakeRefused) as exc:
                     last = f"(last: {type(exc).__name__})"
-                    delay = min(delay * 2, 3.0) * random.uniform(0.8, 1.2)
                     if time.monotonic() > deadline:
                         self.log.add("event", "ERROR", info=f"gave up reconnecting after {attempt} attempts: {exc!r}")
                         return
@@ -191,13 +213,15 @@ class _Core:
 
     def _open_ws(self) -> LoggedClientConnection:
         if self.ws is None:
-            raise RuntimeError("this client is not connected")
+            raise LiveError("this client is not connected")
         return self.ws
 
     async def send(self, message: Any) -> None:
         await self._open_ws().send(_encode(message))
 
     async def recv(self, timeout: float | None) -> Message:
+        # Cancelling this (an interrupted cell) cancels websockets' recv(), which is safe: the message
+        # stays queued for the next recv() and no receive is left running.
         ws = self._open_ws()
         try:
             return await asyncio.wait_for(ws.recv(), timeout)
@@ -215,8 +239,9 @@ class _Core:
         if self.ws is not None:
             try:  # a peer that stopped reading cannot take our close frame: give up and drop the connection
                 await asyncio.wait_for(self.ws.close(code, reason), self.timeout)
-            except TimeoutError:
+            except BaseException:
                 self.ws.transport.abort()
+                raise
 
     @property
     def handshake(self) -> Handshake | None:
@@ -283,46 +308,95 @@ class _ClientBase(_loop.LiveObject):
 class Client(_ClientBase):
     """A WebSocket client for plain (non-async) notebook cells.
 
-    Create it with :func:`connect`. Each call blocks the cell until done and
-    raises a clear error on a timeout instead of hanging.
+    ``wskit.Client(url)`` and ``wskit.connect(url)`` are the same. Each call
+    blocks the cell until done, raises a clear error on a timeout instead of
+    hanging, and stops its work on the loop when the cell is interrupted.
+
+    Args:
+        url: ``ws://host:port/path``, e.g. a server's ``.url``.
+        name: re-connecting with the name of a live client closes that one.
+            At the top level of a cell it defaults to the variable assigned
+            (``c = wskit.Client(url)`` is named ``c``).
+        origin: an ``Origin`` header, as a browser page would send.
+        subprotocols: subprotocols to offer.
+        headers: extra request headers (``{"Authorization": "Bearer ..."}``).
+        compression: ``None`` (default) or ``"deflate"``.
+        max_size: the largest message accepted, in bytes (1 MiB).
+        ping_interval: seconds between keepalive pings (``None``: never).
+        timeout: seconds for connecting and for each call (5).
+        log_size: traffic records kept.
+        ssl: a client ``ssl.SSLContext`` for ``wss://`` (e.g. ``local_tls().client``).
+        reconnect: reopen the connection whenever it drops, with exponential
+            backoff (:func:`backoff_delay`: 0.1 s doubling, never more than
+            3 s, for up to a minute); the log shows each attempt, and
+            :meth:`wait_connected` waits for the next one.
+
+    Raises:
+        HandshakeRefused: the server answered with 400, 403, 426, ...
+        ConnectionRefusedError: nothing listens there.
     """
 
-    def __init__(self, url: str, *, name: str | None = None, **options: Any) -> None:
-        self._core = _Core(url, **options)
+    def __init__(
+        self,
+        url: str,
+        *,
+        name: str | None = None,
+        origin: str | None = None,
+        subprotocols: Iterable[str] | None = None,
+        headers: dict[str, str] | None = None,
+        compression: str | None = None,
+        max_size: int | None = 2**20,
+        ping_interval: float | None = 20.0,
+        timeout: float = 5.0,
+        log_size: int = 10_000,
+        ssl: Any = None,
+        reconnect: bool = False,
+    ) -> None:
+        self._core = _Core(
+            url, origin=origin, subprotocols=subprotocols, headers=headers, compression=compression,
+            max_size=max_size, ping_interval=ping_interval, timeout=timeout, log_size=log_size, ssl=ssl,
+            reconnect=reconnect,
+        )
         self._go_live(name, self._core.open, self._core.timeout + 1)
 
     def send(self, message: Any) -> None:
         """Send a text (``str``), binary (``bytes``) or JSON (``dict``/``list``) message."""
-        _loop.run(self._core.send(message), self._core.timeout)
+        self._run(self._core.send(message), self._core.timeout)
 
     def recv(self, timeout: float | None = 5.0) -> Message:
-        """The next message; waits up to ``timeout`` seconds.
+        """The next message; waits up to ``timeout`` seconds (``None``: until one comes or the cell is interrupted).
 
         Raises:
             TimeoutError: nothing arrived in time.
             websockets.ConnectionClosed: the connection is closed.
         """
         wait = None if timeout is None else timeout + 1
-        return _loop.run(self._core.recv(timeout), wait)
+        return self._run(self._core.recv(timeout), wait)
 
     def ping(self, data: bytes | None = None) -> float:
         """Send a ping; return the seconds until its pong came back."""
-        return _loop.run(self._core.ping(data), self._core.timeout + 1)
+        return self._run(self._core.ping(data), self._core.timeout + 1)
 
     def close(self, code: int = 1000, reason: str = "") -> None:
-        """Run the closing handshake (safe to call twice)."""
+        """Run the closing handshake (safe to call twice, and after :func:`wskit.stop_all`)."""
         try:
-            # even when the connection already dropped: a reconnecting client must stop trying
-            _loop.run(self._core.close(code, reason), self._core.timeout + 1)
+            if self._generation == _loop._generation and _loop._loop is not None:
+                # even when the connection already dropped: a reconnecting client must stop trying
+                _loop.run(self._core.close(code, reason), self._core.timeout + 1)
         finally:
             _loop.unregister(self)
 
     stop = close
 
     @property
+    def connect_count(self) -> int:
+        """How many times this client has connected (reconnections included); not how many are open."""
+        return self._core.connect_count
+
+    @property
     def connections(self) -> int:
-        """How many times this client has connected (reconnections included)."""
-        return self._core.connections
+        """Old name of :attr:`connect_count` (kept for old notebooks)."""
+        return self._core.connect_count
 
     def wait_connected(self, timeout: float = 10.0, *, after: int | None = None) -> None:
         """Wait until connected; with ``after=n``, until connection number n + 1 (after a drop).
@@ -330,18 +404,20 @@ class Client(_ClientBase):
         Raises:
             TimeoutError: no (new) connection within ``timeout`` seconds.
         """
+        self._check_live()
         want = 1 if after is None else after + 1
         with self._core.connected_changed:
-            if not self._core.connected_changed.wait_for(lambda: self._core.connections >= want, timeout):
+            if not self._core.connected_changed.wait_for(lambda: self._core.connect_count >= want, timeout):
                 raise TimeoutError(f"not (re)connected within {timeout} s")
 
     def reconnect(self) -> None:
         """Open a fresh connection to the same URL, closing this one first; the log goes on."""
+        self._check_live()
         self.close()
         self._core.user_closed, self._core._watcher = False, None
         self.name = _loop.register(self, self.kind, self.name)
         try:
-            _loop.run(self._core.open(), self._core.timeout + 1)
+            self._run(self._core.open(), self._core.timeout + 1)
         except BaseException:
             _loop.unregister(self)
             raise
@@ -354,29 +430,38 @@ class AsyncClient(_ClientBase):
         self._core = core
         self.name = _loop.register(self, self.kind, name)
 
+    async def _arun(self, coro: Any, timeout: float | None) -> Any:
+        try:
+            self._check_live()
+        except LiveError:
+            coro.close()
+            raise
+        return await _loop.arun(coro, timeout)
+
     async def send(self, message: Any) -> None:
         """Send a text, binary or JSON message."""
-        await _loop.arun(self._core.send(message))
+        await self._arun(self._core.send(message), self._core.timeout)
 
     async def recv(self, timeout: float | None = 5.0) -> Message:
-        """The next message; waits up to ``timeout`` seconds."""
-        return await _loop.arun(self._core.recv(timeout))
+        """The next message; waits up to ``timeout`` seconds (``None``: until one comes)."""
+        return await self._arun(self._core.recv(timeout), None if timeout is None else timeout + 1)
 
     async def ping(self, data: bytes | None = None) -> float:
         """Send a ping; return the seconds until its pong came back."""
-        return await _loop.arun(self._core.ping(data))
+        return await self._arun(self._core.ping(data), self._core.timeout + 1)
 
     async def close(self, code: int = 1000, reason: str = "") -> None:
-        """Run the closing handshake."""
+        """Run the closing handshake (safe to call twice, and after :func:`wskit.stop_all`)."""
         try:
-            await _loop.arun(self._core.close(code, reason))
+            if self._generation == _loop._generation and _loop._loop is not None:
+                await _loop.arun(self._core.close(code, reason), self._core.timeout + 1)
         finally:
             _loop.unregister(self)
 
     def stop(self) -> None:
         """Close from synchronous code (used by :func:`wskit.stop_all`)."""
         try:
-            if not self.closed:
+            if not self.closed and self._generation == _loop._generation and _loop._loop is not None:
                 _loop.run(self._core.close(1000, ""), self._core.timeout + 1)
         finally:
             _loop.unregister(self)
@@ -386,6 +471,27 @@ class AsyncClient(_ClientBase):
 
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
+
+
+def logged_connect(url: str, log: TrafficLog, **options: Any) -> Any:
+    """A bare ``websockets`` client connection whose every frame is counted in ``log``.
+
+    For code on the wskit loop that needs the real ``websockets`` connection
+    and its byte counts (``log.bytes_sent``, ``log.bytes_received``), such as
+    :mod:`wskit.timing`: ``async with logged_connect(url, TrafficLog(0)) as ws: ...``.
+
+    Args:
+        url: ``ws://`` URL.
+        log: the log that counts the traffic (``TrafficLog(maxlen=0)`` keeps counts only).
+        options: passed to ``websockets.asyncio.client.connect`` (``proxy=None`` by default).
+    """
+    def factory(*args: Any, **kwargs: Any) -> LoggedClientConnection:
+        connection = LoggedClientConnection(*args, **kwargs)
+        connection.wskit_attach(log, 0)
+        return connection
+
+    options.setdefault("proxy", None)
+    return ws_connect(url, create_connection=factory, **options)
 
 
 _DEFAULTS: dict[str, Any] = dict(
@@ -402,13 +508,15 @@ _DEFAULTS: dict[str, Any] = dict(
 )
 
 
+@_loop.factory
 def connect(url: str, *, name: str | None = None, **options: Any) -> Client:
-    """Open a WebSocket connection from a plain cell.
+    """Open a WebSocket connection from a plain cell (the same as ``wskit.Client(url, ...)``).
 
     Args:
         url: ``ws://host:port/path``, e.g. a server's ``.url``.
         name: re-connecting with the name of a live client closes that one.
-            At the top level of a cell it defaults to the cell.
+            At the top level of a cell it defaults to the variable assigned
+            (``c = wskit.connect(url)`` is named ``c``).
         origin: an ``Origin`` header, as a browser page would send.
         subprotocols: subprotocols to offer.
         headers: extra request headers (``{"Authorization": "Bearer ..."}``).
@@ -418,8 +526,9 @@ def connect(url: str, *, name: str | None = None, **options: Any) -> Client:
         timeout: seconds for connecting and for each call.
         ssl: a client ``ssl.SSLContext`` for ``wss://`` (e.g. ``local_tls().client``).
         reconnect: reopen the connection whenever it drops, with exponential
-            backoff (0.1 s doubling to 3 s, for up to a minute); the log shows
-            each attempt, and :meth:`Client.wait_connected` waits for the next one.
+            backoff (:func:`backoff_delay`: 0.1 s doubling, never more than 3 s,
+            for up to a minute); the log shows each attempt, and
+            :meth:`Client.wait_connected` waits for the next one.
 
     Raises:
         HandshakeRefused: the server answered with 400, 403, 426, ...
@@ -431,12 +540,19 @@ def connect(url: str, *, name: str | None = None, **options: Any) -> Client:
     return Client(url, name=name, **{**_DEFAULTS, **options})
 
 
-async def aconnect(url: str, *, name: str | None = None, **options: Any) -> AsyncClient:
-    """Like :func:`connect`, for ``await`` in a cell or in async code."""
+@_loop.factory
+async def aconnect(url: str, *, name: str | None = None, timeout: float = 5.0, **options: Any) -> AsyncClient:
+    """Like :func:`connect`, for ``await`` in a cell or in async code.
+
+    ``timeout`` bounds the connection (and each later call) as for :func:`connect`;
+    an interrupted or timed-out connect is cancelled on the wskit loop and
+    leaves no socket open.
+    """
     unknown = set(options) - set(_DEFAULTS)
     if unknown:
         raise TypeError(f"aconnect() got unknown options {sorted(unknown)}; known: {sorted(_DEFAULTS)}")
-    core = _Core(url, **{**_DEFAULTS, **options})
-    name = name or _loop.cell_name("client")
-    await _loop.arun(core.open())
+    core = _Core(url, **{**_DEFAULTS, **options, "timeout": timeout})
+    name = name or _loop.assigned_name(depth=1)
+    _loop.get_loop()  # a client made on purpose may start the loop
+    await _loop.arun(core.open(), timeout + 1)
     return AsyncClient(core, name)

@@ -17,8 +17,13 @@ from ..codec import frames as fr
 from ..codec import handshake as hs
 from ..codec.handshake import Request, Response, parse_response
 from . import loop as _loop
+from .errors import LiveError
 
-__all__ = ["RawSocket"]
+__all__ = ["RawSocket", "RawSocketClosed"]
+
+
+class RawSocketClosed(LiveError, OSError):
+    """A read or write on a :class:`RawSocket` that was closed."""
 
 
 class RawSocket(_loop.LiveObject):
@@ -67,7 +72,7 @@ class RawSocket(_loop.LiveObject):
 
     def _socket(self) -> socket.socket:
         if self.sock is None:
-            raise OSError("this RawSocket is closed")
+            raise RawSocketClosed("this RawSocket is closed; open a new one: raw = wskit.RawSocket(url)")
         return self.sock
 
     def send(self, data: bytes) -> int:
@@ -78,10 +83,10 @@ class RawSocket(_loop.LiveObject):
         self.sent += data
         return len(data)
 
-    def _fill(self) -> bool:
-        """Read whatever the peer sent next; False at end of stream."""
+    def _fill(self, want: int = 65536) -> bool:
+        """Read whatever the peer sent next (at most ``want`` bytes, up to 1 MiB); False at end of stream."""
         try:
-            chunk = self._socket().recv(65536)
+            chunk = self._socket().recv(min(max(want, 65536), 2**20))
         except TimeoutError:
             raise TimeoutError(
                 f"the server sent nothing more within {self.timeout} s "
@@ -171,15 +176,22 @@ class RawSocket(_loop.LiveObject):
         return data
 
     def recv_frame(self) -> fr.Frame:
-        """Read exactly one frame (as a client would, so it must be unmasked)."""
+        """Read exactly one frame (as a client would, so it must be unmasked).
+
+        Linear in the frame's size: the header says how many bytes the frame
+        needs, and they are read before the buffer is decoded again (at most
+        three decodes a frame: two bytes, the header, the whole frame).
+        """
         while True:
             try:
                 frame, rest = fr.decode(bytes(self._buffer), require_mask=False, max_size=None)
-            except fr.Incomplete:
-                if not self._fill():
-                    raise ConnectionError(
-                        f"the connection closed in the middle of a frame ({len(self._buffer)} bytes buffered)"
-                    ) from None
+            except fr.Incomplete as incomplete:
+                target = len(self._buffer) + incomplete.needed
+                while len(self._buffer) < target:
+                    if not self._fill(target - len(self._buffer)):
+                        raise ConnectionError(
+                            f"the connection closed in the middle of a frame ({len(self._buffer)} bytes buffered)"
+                        ) from None
                 continue
             del self._buffer[: len(self._buffer) - len(rest)]
             return frame

@@ -8,19 +8,28 @@
 
 The protocol work is done by the real ``websockets`` library. wskit adds
 the course's glue: a free port on loopback, a traffic log of every frame and
-handshake, RFC 6455's ``426 Upgrade Required`` for a wrong version, replace
-on re-run and :func:`wskit.stop_all`.
+handshake, a ``426 Upgrade Required`` naming the version it speaks for a wrong
+version, replace on re-run and :func:`wskit.stop_all`; and the guards a server
+a learner points experiments at needs: a handler that raises anything
+(``SystemExit`` included) closes only its own connection (1011), a peer that
+stops reading is dropped after ``write_timeout`` seconds, and :meth:`Server.stop`
+never raises because a peer is slow.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hmac
 import http
 import inspect
 import itertools
 import ssl as ssl_module
+import sys
+import time
 import traceback
 import urllib.parse
+import warnings
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
@@ -33,9 +42,20 @@ from . import loop as _loop
 from ._traffic import LoggedServerConnection, to_request, to_response
 from .log import TrafficLog
 
-__all__ = ["EchoServer", "Handler", "Server"]
+__all__ = ["EchoServer", "Handler", "Server", "format_url"]
 
 Handler = Callable[[ServerConnection], Awaitable[None]]
+
+
+def format_url(scheme: str, host: str, port: int) -> str:
+    """``scheme://host:port/``, the one URL form every wskit server shows (IPv6 hosts in brackets)."""
+    host = f"[{host}]" if ":" in host else host
+    return f"{scheme}://{host}:{port}/"
+
+
+def _all_connections(server: Any) -> set[Any]:
+    """Every connection of a ``websockets`` server, closing ones included (``.connections`` lists open ones)."""
+    return set(getattr(server, "all_connections", None) or server.connections)
 
 
 class Server(_loop.LiveObject):
@@ -67,11 +87,20 @@ class Server(_loop.LiveObject):
             header, or ``?token=`` in the URL): missing → 401, wrong → 403.
         ssl: a server ``ssl.SSLContext`` to serve ``wss://``
             (:func:`wskit.live.tls.local_tls` makes one for this machine).
+        write_timeout: seconds a peer may leave data we sent it unread (our
+            send buffer never empties) before it is dropped; 30 s by default,
+            ``None`` never drops it. A slow reader cannot pin memory for ever.
+
+    A handler that raises, whatever it raises (``SystemExit`` and
+    ``KeyboardInterrupt`` included), closes its own connection with 1011 and
+    leaves an ``ERROR`` record with the traceback in :attr:`log`; the other
+    connections, and every other server on the loop, go on.
 
     Attributes:
         url: ``ws://host:port/`` to connect to.
         port: the port it listens on.
         log: the :class:`~wskit.live.log.TrafficLog` of every connection.
+        connections: how many WebSocket connections are open now.
     """
 
     kind = "server"
@@ -92,6 +121,7 @@ class Server(_loop.LiveObject):
         log_size: int = 10_000,
         token: str | None = None,
         ssl: ssl_module.SSLContext | None = None,
+        write_timeout: float | None = 30.0,
     ) -> None:
         if not (inspect.iscoroutinefunction(handler) or inspect.iscoroutinefunction(type(handler).__call__)):
             raise TypeError(
@@ -102,8 +132,10 @@ class Server(_loop.LiveObject):
         self.token = token
         self.ssl = ssl
         self.log = TrafficLog(log_size)
+        self.write_timeout = write_timeout
         self._conn_ids = itertools.count(1)
         self._server: websockets.asyncio.server.Server | None = None
+        self._guard: asyncio.Task[None] | None = None
         self._options: dict[str, Any] = dict(
             origins=list(origins) if origins is not None else None,
             subprotocols=list(subprotocols) if subprotocols is not None else None,
@@ -133,12 +165,39 @@ class Server(_loop.LiveObject):
             **self._options,
         )
         self.port: int = self._server.sockets[0].getsockname()[1]
+        if self.write_timeout is not None:
+            self._guard = asyncio.get_running_loop().create_task(self._drop_slow_readers(self._server))
+
+    async def _drop_slow_readers(self, server: Any) -> None:
+        """Every second or so: drop each peer whose send buffer has not emptied for ``write_timeout`` s."""
+        assert self.write_timeout is not None
+        since: dict[Any, float] = {}
+        every = min(1.0, self.write_timeout / 4)
+        while True:
+            await asyncio.sleep(every)
+            now = time.monotonic()
+            connections = _all_connections(server)
+            for ws in list(connections):
+                transport = ws.transport
+                if transport is None or transport.is_closing() or not transport.get_write_buffer_size():
+                    since.pop(ws, None)
+                    continue
+                first = since.setdefault(ws, now)
+                if now - first >= self.write_timeout:
+                    since.pop(ws, None)
+                    self.log.add(
+                        "event", "ERROR", conn=getattr(ws, "wskit_conn", 0),
+                        info=f"write timeout: the peer left {transport.get_write_buffer_size():,} bytes unread "
+                             f"for {self.write_timeout:g} s; connection dropped",
+                    )
+                    transport.abort()
+            for ws in [ws for ws in since if ws not in connections]:
+                del since[ws]
 
     @property
     def url(self) -> str:
         """``ws://host:port/`` (``wss://`` with TLS)."""
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"{'wss' if self.ssl else 'ws'}://{host}:{self.port}/"
+        return format_url("wss" if self.ssl else "ws", self.host, self.port)
 
     @property
     def running(self) -> bool:
@@ -153,15 +212,41 @@ class Server(_loop.LiveObject):
     def stop(self, timeout: float = 5.0) -> None:
         """Stop listening and close every connection with 1001 (going away).
 
+        Never raises because a peer is slow: connections that have not
+        closed within ``timeout`` seconds (a peer that stopped reading cannot
+        take the close frame) are dropped, and a warning says how many.
         Safe to call twice.
         """
         server, self._server = self._server, None
-        if server is not None:
-            async def close() -> None:
-                server.close()
-                await server.wait_closed()
+        guard, self._guard = self._guard, None
+        if server is None:
+            _loop.unregister(self)
+            return
+        dropped: list[int] = []
 
-            self._stop_on_loop(close(), timeout)
+        async def close() -> None:
+            if guard is not None:
+                guard.cancel()
+            server.close()
+            try:
+                await asyncio.wait_for(asyncio.shield(server.wait_closed()), timeout)
+            except TimeoutError:
+                for ws in list(_all_connections(server)):  # closing ones too: a non-reader never finishes closing
+                    dropped.append(getattr(ws, "wskit_conn", 0))
+                    if ws.transport is not None:
+                        ws.transport.abort()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(server.wait_closed(), 1.0)
+
+        try:
+            self._stop_on_loop(close(), timeout + 2)
+        except (TimeoutError, _loop.LiveError) as exc:  # a wedged loop: report, never raise
+            print(f"wskit: stopping {self.name!r}: {exc}", file=sys.stderr)
+        if dropped:
+            message = (f"wskit: {self.name!r} stopped; {len(dropped)} connection(s) did not close within "
+                       f"{timeout:g} s (a peer that stopped reading) and were dropped: {dropped}")
+            self.log.add("event", "ERROR", info=message)
+            warnings.warn(message, RuntimeWarning, stacklevel=2)
 
     def __repr__(self) -> str:
         state = f"{self.url} running, {self.connections} open" if self.running else "stopped"
@@ -170,8 +255,10 @@ class Server(_loop.LiveObject):
     # -- the handshake --
 
     def _process_request(self, connection: ServerConnection, request: WSRequest) -> WSResponse | None:
-        # websockets answers any unsupported version with 400 and no hint;
-        # RFC 6455 §4.4 asks for 426 and the version the server speaks.
+        # websockets answers any unsupported version with 400 and no version header. What RFC 6455
+        # requires is that the refusal carry Sec-WebSocket-Version with the version(s) the server speaks
+        # (§4.4; §4.2.2 names 426 as one appropriate status, §4.4's own example answers 400). We answer
+        # 426 Upgrade Required, which RFC 9110 §15.5.22 says MUST carry an Upgrade header: we add it.
         versions = request.headers.get_all("Sec-WebSocket-Version")
         if versions and versions != ["13"]:
             response = connection.respond(
@@ -179,6 +266,7 @@ class Server(_loop.LiveObject):
                 f"Failed to open a WebSocket connection: unsupported "
                 f"Sec-WebSocket-Version {', '.join(versions)}; this server speaks 13.\n",
             )
+            response.headers["Upgrade"] = "websocket"
             response.headers["Sec-WebSocket-Version"] = "13"
             return response
         if self.token is not None:
@@ -222,15 +310,21 @@ class Server(_loop.LiveObject):
             await self.handler(ws)
         except websockets.ConnectionClosed:
             pass  # the peer went away: not an error of the handler
-        except Exception as exc:
-            # A bug in a learner's handler: show it in the log, keep serving.
+        except asyncio.CancelledError:
+            raise  # the server is stopping
+        except BaseException as exc:  # SystemExit, KeyboardInterrupt too: they must not kill the loop
+            # A bug in a learner's handler: show it in the log, close this connection only, keep serving.
             self.log.add(
                 "event",
                 "ERROR",
                 conn=ws.wskit_conn,  # type: ignore[attr-defined]
                 info=traceback.format_exc(),
             )
-            await ws.close(1011, f"handler raised {type(exc).__name__}"[:120])
+            try:
+                await asyncio.wait_for(ws.close(1011, f"handler raised {type(exc).__name__}"[:120]), 5.0)
+            except (TimeoutError, websockets.ConnectionClosed):
+                if ws.transport is not None:
+                    ws.transport.abort()
 
 
 async def _echo(ws: ServerConnection) -> None:
