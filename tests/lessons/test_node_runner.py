@@ -63,8 +63,7 @@ def test_it_starts_within_its_bound_serves_and_stop_leaves_nothing():
     assert client.recv("welcome") == ("welcome", "hello py")
     assert client.call("echo", {"x": 1}) == {"x": 1}
     assert js.wait_for(lambda line: line.get("event") == "connection")["name"] == "py"
-    opened = [r.data for r in client.log if r.opcode == "OPEN" and r.direction == "received"]
-    assert '"pingInterval":5000' in opened[0] and '"pingTimeout":3000' in opened[0]
+    assert (client.sio.eio.ping_interval, client.sio.eio.ping_timeout) == (5, 3)  # from the open packet
     client.disconnect()
     pid, port = js.pid, js.port
     js.stop()
