@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import threading
@@ -42,6 +43,21 @@ def test_start_or_explain_says_how_to_install_outside_ci(no_node, monkeypatch, c
     monkeypatch.delenv("CI", raising=False)
     assert start_or_explain() is None
     assert "Node.js is not installed" in capsys.readouterr().out
+
+
+def test_start_or_explain_explains_a_failed_install_outside_ci(monkeypatch, capsys):
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.setattr(node_module.shutil, "which", lambda name: f"/usr/bin/{name}")
+
+    def offline(**_):
+        raise NodeStartError("npm ci in wskit/node failed: no network")
+
+    monkeypatch.setattr(node_module, "ensure_packages", offline)
+    assert start_or_explain() is None
+    assert "no network" in capsys.readouterr().out
+    monkeypatch.setenv("CI", "1")
+    with pytest.raises(NodeStartError):
+        start_or_explain()
 
 
 def test_start_or_explain_fails_in_ci(no_node, monkeypatch):
@@ -107,3 +123,16 @@ def test_kill_is_a_crash_the_client_notices():
     js.kill()
     client.log.wait_for(lambda r: r.opcode == "CLOSED", timeout=10)
     assert not client.connected
+
+
+@needs_node
+def test_missing_packages_are_installed_once_from_the_lock_file(tmp_path, monkeypatch, capsys):
+    for name in ("package.json", "package-lock.json"):
+        (tmp_path / name).write_text((node_module.NODE_DIR / name).read_text())
+    monkeypatch.setattr(node_module, "NODE_DIR", tmp_path)
+    modules = node_module.ensure_packages()
+    assert "installing the Node.js server's packages once: npm ci" in capsys.readouterr().out
+    lock = json.loads((tmp_path / "package-lock.json").read_text())
+    installed = json.loads((modules / "socket.io" / "package.json").read_text())
+    assert installed["version"] == lock["packages"]["node_modules/socket.io"]["version"]  # exactly the locked one
+    assert node_module.ensure_packages() == modules and capsys.readouterr().out == ""  # the second time: nothing

@@ -221,15 +221,16 @@ class NodeSocketIOServer(_loop.LiveObject):
 
 
 def start_or_explain(**options: Any) -> NodeSocketIOServer | None:
-    """Start a :class:`NodeSocketIOServer`, or print how to install Node.js and return ``None``.
+    """Start a :class:`NodeSocketIOServer`, or print why not (and how to fix it) and return ``None``.
 
-    For notebooks: where Node.js is missing, the cell explains and the rest of the notebook still runs. In CI
-    (the ``CI`` environment variable is set) a missing Node.js is a failure: :class:`NodeMissing` is raised.
+    For notebooks: where Node.js is missing, or its packages cannot be installed (no network), the cell explains and
+    the rest of the notebook still runs. In CI (the ``CI`` environment variable is set) that is a failure: the error
+    is raised.
     """
     try:
         return NodeSocketIOServer(**options)
-    except NodeMissing as missing:
+    except (NodeMissing, NodeStartError) as error:
         if os.environ.get("CI"):
             raise
-        print(f"Skipped: {missing}")
+        print(f"Skipped: {error}")
         return None
