@@ -1,0 +1,236 @@
+"""The official Node.js Socket.IO server, run as a child process on loopback.
+
+>>> from wskit.live.node import NodeSocketIOServer
+>>> js = NodeSocketIOServer()           # node wskit/node/sio_server.mjs, listening when this returns
+>>> js.url                              # doctest: +ELLIPSIS
+'http://127.0.0.1:...'
+>>> js.stop()
+
+The server script (``wskit/node/sio_server.mjs``) is the course's chat written with the ``socket.io`` npm
+package: ``io.use`` middleware, ``io.on("connection")``, ``socket.on``, ``socket.join``, ``io.to(room).emit``,
+``socket.to(room).emit`` and acknowledgements. Its packages come from the committed lock file with ``npm ci``
+(into ``wskit/node/node_modules``): Binder's ``postBuild`` and ``.ci/run`` do it once, and the kit does it on
+first use if they are missing. Where Node.js is not installed, :class:`NodeMissing` says how to install it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from . import loop as _loop
+from .errors import LiveError
+
+__all__ = ["NODE_DIR", "NodeMissing", "NodeSocketIOServer", "NodeStartError", "ensure_packages", "start_or_explain"]
+
+#: Where the server script, its package.json and its lock file live (and ``node_modules`` goes).
+NODE_DIR = Path(__file__).resolve().parent.parent / "node"
+
+INSTALL_NODE = (
+    "Node.js is not installed (no 'node' or 'npm' on the PATH). Install it, then restart the kernel: "
+    "Debian/Ubuntu 'sudo apt-get install nodejs npm'; macOS 'brew install node'; others: https://nodejs.org. "
+    "On Binder, binder/apt.txt installs it."
+)
+
+
+class NodeMissing(LiveError, RuntimeError):
+    """``node`` (or ``npm``) is not installed; the message says how to install it."""
+
+
+class NodeStartError(LiveError, RuntimeError):
+    """The Node.js server did not start (its error output is in the message)."""
+
+
+def _binaries() -> tuple[str, str]:
+    node, npm = shutil.which("node"), shutil.which("npm")
+    if node is None or npm is None:
+        raise NodeMissing(INSTALL_NODE)
+    return node, npm
+
+
+def ensure_packages(*, timeout: float = 300.0, quiet: bool = False) -> Path:
+    """Install the server's npm packages from the lock file (``npm ci``) unless they are there already.
+
+    Returns:
+        The ``node_modules`` directory.
+
+    Raises:
+        NodeMissing: Node.js or npm is not installed.
+        NodeStartError: ``npm ci`` failed (no network, a read-only install ...).
+    """
+    _, npm = _binaries()
+    modules = NODE_DIR / "node_modules"
+    if (modules / "socket.io" / "package.json").exists():
+        return modules
+    if not quiet:
+        print(f"wskit: installing the Node.js server's packages once: npm ci in {NODE_DIR} ...", flush=True)
+    try:
+        result = subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=NODE_DIR, capture_output=True,
+                                text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise NodeStartError(f"npm ci in {NODE_DIR} took more than {timeout:.0f} s") from None
+    if result.returncode != 0:
+        raise NodeStartError(f"npm ci in {NODE_DIR} failed:\n{result.stderr.strip()[-2000:]}")
+    return modules
+
+
+class NodeSocketIOServer(_loop.LiveObject):
+    """The official Node.js Socket.IO server (``socket.io`` on npm) in a child process on 127.0.0.1.
+
+    Args:
+        name: as for every wskit server: re-creating one of the same name replaces it.
+        port: the port; 0 picks a free one.
+        ping_interval, ping_timeout: Engine.IO's heartbeat, in seconds (Socket.IO's defaults: 25 and 20).
+        timeout: seconds the server has to start (installing packages the first time is not counted).
+        script: another server script to run instead of ``wskit/node/sio_server.mjs``.
+
+    Attributes:
+        url: ``http://127.0.0.1:port``, for :class:`wskit.SocketIOClient` or a browser.
+        pid: the process id.
+        lines: what the server printed so far, one parsed JSON object per line
+            (``{"event": "connection", "name": ...}``, ``{"event": "disconnect", ...}``).
+
+    Raises:
+        NodeMissing: Node.js is not installed (the message says how to install it).
+        NodeStartError: it did not say it was listening within ``timeout`` seconds, or it exited.
+    """
+
+    kind = "node-sio"
+
+    def __init__(self, *, name: str | None = None, port: int = 0, ping_interval: float = 25.0,
+                 ping_timeout: float = 20.0, timeout: float = 20.0, script: str | Path | None = None) -> None:
+        node, _ = _binaries()
+        ensure_packages()
+        self.lines: list[dict[str, Any]] = []
+        self._changed = threading.Condition()
+        self._stderr: list[str] = []
+        self.name = _loop.register(self, self.kind, name)
+        command = [node, str(script or NODE_DIR / "sio_server.mjs"), "--port", str(port),
+                   "--ping-interval", str(round(ping_interval * 1000)),
+                   "--ping-timeout", str(round(ping_timeout * 1000))]
+        try:
+            self.process: subprocess.Popen[str] | None = subprocess.Popen(
+                command, cwd=NODE_DIR, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                text=True, env={**os.environ, "NODE_ENV": "production"},
+            )
+        except BaseException:
+            _loop.unregister(self)
+            raise
+        self.pid = self.process.pid
+        self._readers = [
+            threading.Thread(target=self._read_stdout, args=(self.process.stdout,), name=f"wskit-node-out-{self.pid}",
+                             daemon=True),
+            threading.Thread(target=self._read_stderr, args=(self.process.stderr,), name=f"wskit-node-err-{self.pid}",
+                             daemon=True),
+        ]
+        for reader in self._readers:
+            reader.start()
+        try:
+            first = self.wait_for(lambda line: "listening" in line, timeout)
+        except TimeoutError:
+            exited = self.process.poll()
+            self.stop()  # joins the readers, so that all of its error output is in
+            error = "".join(self._stderr).strip()
+            why = f"it exited with status {exited}" if exited is not None else f"no answer within {timeout} s"
+            raise NodeStartError(f"the Node.js Socket.IO server did not start: {why}\n{error[-2000:]}") from None
+        self.port: int = first["listening"]
+        self.node_version: str = first.get("node", "")
+
+    # -- the child's output --
+
+    def _read_stdout(self, stream: Any) -> None:
+        for text in stream:
+            try:
+                line = json.loads(text)
+            except ValueError:
+                line = {"text": text.rstrip("\n")}
+            with self._changed:
+                self.lines.append(line)
+                self._changed.notify_all()
+        with self._changed:  # end of output: the process is gone
+            self._changed.notify_all()
+
+    def _read_stderr(self, stream: Any) -> None:
+        for text in stream:
+            self._stderr.append(text)
+            del self._stderr[:-200]
+
+    def wait_for(self, predicate: Any, timeout: float = 5.0) -> dict[str, Any]:
+        """The first line the server printed (or will print) that matches ``predicate``.
+
+        Raises:
+            TimeoutError: none within ``timeout`` seconds, or the process ended first.
+        """
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while True:
+                for line in self.lines:
+                    if predicate(line):
+                        return line
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or not self._readers[0].is_alive():
+                    raise TimeoutError(f"no matching line from the Node.js server within {timeout} s")
+                self._changed.wait(min(remaining, 0.5))
+
+    # -- lifecycle --
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def kill(self) -> None:
+        """Kill the process at once (SIGKILL), as a crash would: no goodbye to its clients."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(5)
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop the server (it exits when its stdin closes; killed if it does not). Safe to call twice."""
+        process, self.process = self.process, None
+        if process is not None:
+            try:
+                if process.stdin:
+                    process.stdin.close()
+            except OSError:  # pragma: no cover - the pipe is already broken
+                pass
+            try:
+                process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout)
+            for reader in self._readers:
+                reader.join(timeout)
+            for stream in (process.stdout, process.stderr):
+                if stream:
+                    stream.close()
+        _loop.unregister(self)
+
+    def __repr__(self) -> str:
+        state = f"{self.url} pid {self.pid}" if self.running else "stopped"
+        return f"<NodeSocketIOServer {self.name!r} {state}>"
+
+
+def start_or_explain(**options: Any) -> NodeSocketIOServer | None:
+    """Start a :class:`NodeSocketIOServer`, or print why not (and how to fix it) and return ``None``.
+
+    For notebooks: where Node.js is missing, or its packages cannot be installed (no network), the cell explains and
+    the rest of the notebook still runs. In CI (the ``CI`` environment variable is set) that is a failure: the error
+    is raised.
+    """
+    try:
+        return NodeSocketIOServer(**options)
+    except (NodeMissing, NodeStartError) as error:
+        if os.environ.get("CI"):
+            raise
+        print(f"Skipped: {error}")
+        return None
