@@ -280,7 +280,8 @@ class Nginx(_loop.LiveObject):
 
     def _render(self) -> str:
         """The whole nginx.conf; every path is relative to the prefix (``-p``), so the text is the same each run."""
-        user = "user root;  # the kernel runs as root here: workers keep its rights\n" if os.geteuid() == 0 else ""
+        # Last in the file, so that line numbers in nginx's messages are the same for root and for other users.
+        user = "\nuser root;  # the kernel runs as root here: workers keep its rights\n" if os.geteuid() == 0 else ""
         scheme = " ssl" if self.tls else ""
         certificate = (
             "    ssl_certificate     tls/cert.pem;\n    ssl_certificate_key tls/key.pem;\n"
@@ -289,7 +290,6 @@ class Nginx(_loop.LiveObject):
         http = f"{_indent(self._http, 4)}\n\n" if self._http.strip() else ""
         return (
             f"# nginx.conf written by wskit: everything below lives in its own prefix directory (nginx -p)\n"
-            f"{user}"
             f"daemon off;\n"
             f"worker_processes 1;\n"
             f"pid nginx.pid;\n"
@@ -315,6 +315,7 @@ class Nginx(_loop.LiveObject):
             f"{_indent(self._locations, 8)}\n"
             f"    }}\n"
             f"}}\n"
+            f"{user}"
         )
 
     def _command(self, *extra: str) -> list[str]:
@@ -334,6 +335,7 @@ class Nginx(_loop.LiveObject):
 
     def _start(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
+        last_log = ""
         for _attempt in range(3):
             command = self._command("-e", "logs/error.log")
             setpriv = shutil.which("setpriv")
@@ -360,20 +362,35 @@ class Nginx(_loop.LiveObject):
                 return
             log = self.error_log()
             if "Address already in use" in log:  # someone took the free port first: try another
+                last_log = log
                 self.port = _free_port()
                 self.config = self._render()
                 (self.prefix / "nginx.conf").write_text(self.config)
                 (self.prefix / "logs" / "error.log").unlink(missing_ok=True)
                 continue
             raise NginxError(f"nginx exited with status {self.process.returncode}; its error log:\n{log}")
-        raise NginxError(f"nginx found no free port; its error log:\n{self.error_log()}")
+        raise NginxError(f"nginx found no free port in 3 attempts; its last error log:\n{last_log}")
 
     def _listening(self) -> bool:
+        """nginx itself (not whoever else took the port) listens on our port."""
+        assert self.process is not None
         try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=1):
-                return True
-        except OSError:
+            with open("/proc/net/tcp") as table:
+                rows = table.read().splitlines()[1:]
+        except OSError:  # not Linux: settle for "something answers"
+            with socket.socket() as probe:
+                return probe.connect_ex(("127.0.0.1", self.port)) == 0
+        wanted = f"0100007F:{self.port:04X}"
+        inodes = {f"socket:[{f[9]}]" for f in (row.split() for row in rows) if f[1] == wanted and f[3] == "0A"}
+        if not inodes:
             return False
+        fd_dir = f"/proc/{self.process.pid}/fd"
+        with contextlib.suppress(OSError):
+            for fd in os.listdir(fd_dir):
+                with contextlib.suppress(OSError):
+                    if os.readlink(f"{fd_dir}/{fd}") in inodes:
+                        return True
+        return False
 
     @property
     def running(self) -> bool:
@@ -473,7 +490,7 @@ class Nginx(_loop.LiveObject):
         return len(self._log(log, 0).splitlines())
 
     def __repr__(self) -> str:
-        state = f"{self.url} running, pid {self.pid}" if self.running else "stopped"
+        state = f"{self.url} running" if self.running else "stopped"
         return f"<Nginx {self.name!r} {state}>"
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:  # IPython display
