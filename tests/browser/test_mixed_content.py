@@ -4,6 +4,8 @@ nginx serves a page over https (TLS terminated by nginx, certificate from a loca
 and proxies wss:// to a plain ws:// echo server. The page first opens wss:// through nginx (it works:
 the certificate is trusted and the page runs), then tries ws:// straight to the echo server, which the
 browser refuses before any packet leaves, with a SecurityError and a "Mixed Content" console message.
+A last test has nginx rewrite the server's Sec-WebSocket-Protocol to one the page never offered: the
+browser fails the connection (RFC 6455 §4.1).
 
 No network: the page's host name ``wskit.test`` is mapped to 127.0.0.1 with Chromium's
 ``--host-resolver-rules``. A real name is needed because loopback addresses (127.0.0.1, localhost) are
@@ -54,10 +56,10 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 PAGE = """<!doctype html><meta charset="utf-8"><title>mixed content</title>
 <script>
 window.results = {};
-function attempt(label, url) {
+function attempt(label, url, protocols) {
   return new Promise((resolve) => {
     let ws;
-    try { ws = new WebSocket(url); }
+    try { ws = protocols ? new WebSocket(url, protocols) : new WebSocket(url); }
     catch (e) {
       console.error(label + " " + e.name + ": " + e.message);
       resolve(window.results[label] = "thrown " + e.name);
@@ -65,7 +67,7 @@ function attempt(label, url) {
     }
     ws.onopen = () => ws.send("hello over " + label);
     ws.onmessage = (m) => { ws.close(); resolve(window.results[label] = "echo " + m.data); };
-    ws.onerror = () => resolve(window.results[label] = "error");
+    ws.onerror = () => { ws.onclose = (c) => resolve(window.results[label] = "error, close " + c.code); };
   });
 }
 </script>
@@ -81,6 +83,14 @@ location /ws {
     proxy_http_version 1.1;
     proxy_set_header Upgrade $http_upgrade;
     proxy_set_header Connection $connection_upgrade;
+}
+location /rewritten {
+    proxy_pass http://echo/;
+    proxy_http_version 1.1;
+    proxy_set_header Upgrade $http_upgrade;
+    proxy_set_header Connection $connection_upgrade;
+    proxy_hide_header Sec-WebSocket-Protocol;
+    add_header Sec-WebSocket-Protocol chat.v9 always;
 }
 """
 MAP = """
@@ -100,7 +110,7 @@ def spki_sha256(cert_pem: str) -> str:
 
 @pytest.fixture
 def browser_page():
-    echo = wskit.EchoServer(name="echo", ping_interval=None)
+    echo = wskit.EchoServer(name="echo", ping_interval=None, subprotocols=["chat.v2", "chat.v1"])
     tls = nginx_tls(HOST)
     proxy = Nginx(PROXY % PAGE.replace("'", "\\'"), http=upstream("echo", [echo.url]) + MAP, tls=tls,
                   name="https-proxy")
@@ -121,7 +131,7 @@ def browser_page():
 def test_https_page_may_not_open_ws(browser_page) -> None:
     page, console, echo, proxy = browser_page
     assert page.evaluate("location.protocol") == "https:"
-    secure = page.evaluate(f"attempt('wss', 'wss://{HOST}:{proxy.port}/ws')")
+    secure = page.evaluate(f"attempt('wss', 'wss://{HOST}:{proxy.port}/ws', ['chat.v1'])")
     assert secure == "echo hello over wss"  # the page runs, the CA is trusted, nginx proxies wss -> ws
     before = echo.log.handshakes.__len__()
     insecure = page.evaluate(f"attempt('ws', 'ws://{HOST}:{echo.port}/')")
@@ -134,5 +144,13 @@ def test_https_page_may_not_open_ws(browser_page) -> None:
 
 def test_loopback_is_potentially_trustworthy(browser_page) -> None:
     page, console, _echo, _proxy = browser_page
-    result = page.evaluate(f"attempt('loopback', 'ws://127.0.0.1:{_echo.port}/')")
+    result = page.evaluate(f"attempt('loopback', 'ws://127.0.0.1:{_echo.port}/', ['chat.v1'])")
     assert result == "echo hello over loopback", console
+
+
+def test_a_subprotocol_that_was_not_offered_fails_the_connection(browser_page) -> None:
+    """RFC 6455 §4.1: the server answers chat.v9, which the page never offered: the browser fails the connection."""
+    page, console, _echo, proxy = browser_page
+    result = page.evaluate(f"attempt('rewritten', 'wss://{HOST}:{proxy.port}/rewritten', ['chat.v1', 'chat.v2'])")
+    assert result == "error, close 1006", console
+    assert any("Sec-WebSocket-Protocol" in line and "chat.v9" in line for line in console), console

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -221,3 +222,41 @@ def test_no_nginx_outlives_its_kernel(how: str) -> None:
         import shutil
 
         shutil.rmtree(prefix, ignore_errors=True)  # a SIGKILLed kernel cannot clean up its temp dir
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="already an ordinary user: every other test runs nginx as one")
+def test_the_config_runs_as_an_ordinary_user() -> None:
+    """Binder users are not root: the same configuration, without the root-only 'user' line, run as 'nobody'."""
+    import pwd
+    import shutil
+
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        pytest.skip("setpriv (util-linux) is needed to drop to an ordinary user")
+    proxy = Nginx(HELLO, name="template")
+    config = proxy.config.replace("user root;", "")
+    proxy.stop()
+    nobody = pwd.getpwnam("nobody")
+    home = Path(tempfile.mkdtemp(prefix="wskit-nobody-"))  # pytest's tmp_path sits in a root-only directory
+    prefix = home / "prefix"
+    for sub in ("logs", "temp", "html", "tls"):
+        (prefix / sub).mkdir(parents=True)
+    (prefix / "nginx.conf").write_text(config)
+    for path in [home, prefix, *prefix.rglob("*")]:
+        os.chown(path, nobody.pw_uid, nobody.pw_gid)
+    port = int(re.search(r"listen 127\.0\.0\.1:(\d+);", config)[1])
+    command = [setpriv, f"--reuid={nobody.pw_uid}", f"--regid={nobody.pw_gid}", "--clear-groups",
+               find_nginx(), "-p", f"{prefix}/", "-c", str(prefix / "nginx.conf"), "-e", "logs/error.log"]
+    child = subprocess.Popen(command, stdin=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 10
+        while not listening(port):
+            assert child.poll() is None, (prefix / "logs" / "error.log").read_text()
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        assert http_get(port) == (200, "hello")
+        assert "[emerg]" not in (prefix / "logs" / "error.log").read_text()
+    finally:
+        child.terminate()
+        child.wait(10)
+        shutil.rmtree(home, ignore_errors=True)

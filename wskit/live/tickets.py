@@ -22,6 +22,7 @@ import json
 import secrets
 import threading
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from typing import Any
@@ -30,9 +31,22 @@ from websockets.asyncio.server import ServerConnection
 from websockets.http11 import Request as WSRequest
 from websockets.http11 import Response as WSResponse
 
+from .errors import LiveError
 from .server import Handler, Server
 
-__all__ = ["TicketServer", "fetch_ticket"]
+__all__ = ["TicketRefused", "TicketServer", "fetch_ticket"]
+
+
+class TicketRefused(LiveError, PermissionError):
+    """The ticket endpoint refused the API token (401: none given, 403: not valid).
+
+    Attributes:
+        status: the HTTP status.
+    """
+
+    def __init__(self, status: int, detail: str) -> None:
+        self.status = status
+        super().__init__(f"the ticket endpoint answered {status}: {detail}")
 
 
 async def _greet_and_echo(ws: ServerConnection) -> None:
@@ -152,12 +166,17 @@ def fetch_ticket(http_url: str, api_token: str, *, ssl: Any = None, timeout: flo
         ssl: an ``ssl.SSLContext`` for ``https://``.
 
     Raises:
-        urllib.error.HTTPError: 401 or 403 (a missing or wrong API token).
+        TicketRefused: 401 or 403 (a missing or wrong API token).
     """
     request = urllib.request.Request(f"{http_url.rstrip('/')}/ticket",
                                      headers={"Authorization": f"Bearer {api_token}"})
     handlers: list[Any] = [urllib.request.ProxyHandler({})]  # loopback: never through an HTTP proxy
     if ssl is not None:
         handlers.append(urllib.request.HTTPSHandler(context=ssl))
-    with urllib.request.build_opener(*handlers).open(request, timeout=timeout) as response:
-        return json.loads(response.read())["ticket"]
+    try:
+        with urllib.request.build_opener(*handlers).open(request, timeout=timeout) as response:
+            return json.loads(response.read())["ticket"]
+    except urllib.error.HTTPError as error:
+        with error:  # close its connection now, not when the exception is collected
+            detail = error.read().decode("utf-8", "replace").strip()
+        raise TicketRefused(error.code, detail) from None
