@@ -48,6 +48,7 @@ __all__ = [
     "NginxError",
     "NginxMissing",
     "NginxTLS",
+    "STALE_AFTER",
     "find_nginx",
     "nginx_tls",
     "upstream",
@@ -193,6 +194,22 @@ def _tail(path: Path, lines: int) -> str:
     return "\n".join(rows[-lines:] if lines else rows)
 
 
+#: A prefix directory with no running nginx (no pid file) older than this many seconds was left by a kernel that
+#: was killed (nginx itself then stopped on its parent-death signal, but nobody removed the directory).
+STALE_AFTER = 60.0
+
+
+def _remove_stale_prefixes() -> None:
+    now = time.time()
+    for candidate in Path(tempfile.gettempdir()).glob("wskit-nginx-*"):
+        with contextlib.suppress(OSError):
+            info = candidate.stat()
+            if info.st_uid == os.geteuid() and now - info.st_mtime > STALE_AFTER and not (
+                candidate / "nginx.pid"
+            ).exists():
+                shutil.rmtree(candidate, ignore_errors=True)
+
+
 _running: weakref.WeakSet[Nginx] = weakref.WeakSet()
 _running_lock = threading.Lock()
 
@@ -253,6 +270,7 @@ class Nginx(_loop.LiveObject):
         self.tls: NginxTLS | None = nginx_tls() if tls is True else (tls or None)
         self.process: subprocess.Popen[bytes] | None = None
         self._final_logs: dict[str, str] = {}
+        _remove_stale_prefixes()
         self.prefix = Path(tempfile.mkdtemp(prefix="wskit-nginx-"))
         for sub in ("logs", "temp", "html", "tls"):
             (self.prefix / sub).mkdir()
