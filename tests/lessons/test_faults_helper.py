@@ -53,9 +53,7 @@ def test_a_black_hole_swallows_bytes_silently_and_restore_lets_them_pass():
 def test_a_black_hole_only_a_ping_timeout_detects():
     srv = wskit.EchoServer()
     proxy = FaultProxy(srv.url)
-    client = wskit.connect(proxy.url, ping_interval=0.2)
-    client.connection.ping_timeout = 0.3  # websockets reads both before each use (wskit.connect sets neither)
-    client.connection.close_timeout = 0.5
+    client = wskit.connect(proxy.url, ping_interval=0.2, ping_timeout=0.3, close_timeout=0.5)
     proxy.blackhole("both")
     started = time.monotonic()
     failed = client.log.wait_for(lambda r: r.opcode == "CLOSE" and r.direction == "sent", timeout=10)

@@ -104,6 +104,8 @@ class _Core:
         compression: str | None,
         max_size: int | None,
         ping_interval: float | None,
+        ping_timeout: float | None,
+        close_timeout: float | None,
         timeout: float,
         log_size: int,
         ssl: Any,
@@ -132,6 +134,8 @@ class _Core:
             compression=compression,
             max_size=max_size,
             ping_interval=ping_interval,
+            ping_timeout=ping_timeout,
+            close_timeout=close_timeout,
             open_timeout=timeout,
             proxy=None,
         )
@@ -323,6 +327,9 @@ class Client(_ClientBase):
         compression: ``None`` (default) or ``"deflate"``.
         max_size: the largest message accepted, in bytes (1 MiB).
         ping_interval: seconds between keepalive pings (``None``: never).
+        ping_timeout: seconds to wait for a keepalive ping's pong before failing the connection (1011 sent,
+            then 1006 when no close frame comes back); ``None``: wait for ever.
+        close_timeout: seconds to wait for the peer's close frame before dropping the TCP connection.
         timeout: seconds for connecting and for each call (5).
         log_size: traffic records kept.
         ssl: a client ``ssl.SSLContext`` for ``wss://`` (e.g. ``local_tls().client``).
@@ -347,6 +354,8 @@ class Client(_ClientBase):
         compression: str | None = None,
         max_size: int | None = 2**20,
         ping_interval: float | None = 20.0,
+        ping_timeout: float | None = 20.0,
+        close_timeout: float | None = 10.0,
         timeout: float = 5.0,
         log_size: int = 10_000,
         ssl: Any = None,
@@ -354,8 +363,8 @@ class Client(_ClientBase):
     ) -> None:
         self._core = _Core(
             url, origin=origin, subprotocols=subprotocols, headers=headers, compression=compression,
-            max_size=max_size, ping_interval=ping_interval, timeout=timeout, log_size=log_size, ssl=ssl,
-            reconnect=reconnect,
+            max_size=max_size, ping_interval=ping_interval, ping_timeout=ping_timeout, close_timeout=close_timeout,
+            timeout=timeout, log_size=log_size, ssl=ssl, reconnect=reconnect,
         )
         self._go_live(name, self._core.open, self._core.timeout + 1)
 
@@ -503,6 +512,8 @@ _DEFAULTS: dict[str, Any] = dict(
     compression=None,
     max_size=2**20,
     ping_interval=20.0,
+    ping_timeout=20.0,
+    close_timeout=10.0,
     timeout=5.0,
     log_size=10_000,
 )
@@ -523,6 +534,9 @@ def connect(url: str, *, name: str | None = None, **options: Any) -> Client:
         compression: ``None`` (default) or ``"deflate"``.
         max_size: the largest message accepted, in bytes.
         ping_interval: seconds between keepalive pings (``None``: never).
+        ping_timeout: seconds to wait for a keepalive ping's pong before failing the connection (1011 sent,
+            then 1006 when no close frame comes back); ``None``: wait for ever.
+        close_timeout: seconds to wait for the peer's close frame before dropping the TCP connection.
         timeout: seconds for connecting and for each call.
         ssl: a client ``ssl.SSLContext`` for ``wss://`` (e.g. ``local_tls().client``).
         reconnect: reopen the connection whenever it drops, with exponential

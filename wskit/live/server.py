@@ -81,6 +81,7 @@ class Server(_loop.LiveObject):
         max_size: the largest message accepted, in bytes; bigger ones close
             the connection with 1009.
         ping_interval: seconds between keepalive pings (``None``: never).
+        ping_timeout: seconds to wait for a pong before failing the connection (``None``: for ever).
         open_timeout: seconds a client has to finish its handshake.
         log_size: traffic records kept.
         token: if given, clients must present it (``Authorization: Bearer``
@@ -117,6 +118,7 @@ class Server(_loop.LiveObject):
         compression: str | None = None,
         max_size: int | None = 2**20,
         ping_interval: float | None = 20.0,
+        ping_timeout: float | None = 20.0,
         open_timeout: float | None = 10.0,
         log_size: int = 10_000,
         token: str | None = None,
@@ -142,6 +144,7 @@ class Server(_loop.LiveObject):
             compression=compression,
             max_size=max_size,
             ping_interval=ping_interval,
+            ping_timeout=ping_timeout,
             open_timeout=open_timeout,
             ssl=ssl,
         )
