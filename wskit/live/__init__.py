@@ -12,13 +12,26 @@ from .baseline import HTTPClient, PushServer, TCPEchoServer
 from .chat import ChatServer
 from .client import AsyncClient, Client, HandshakeRefused, aconnect, backoff_delay, connect, logged_connect
 from .errors import LiveError
+from .faults import EchoProcess, FaultProxy
 from .log import Handshake, Record, TrafficLog
 from .loop import live_objects, stop_all
+from .nginx import Nginx, NginxConfigError, NginxError, NginxMissing
+from .node import NodeMissing, NodeSocketIOServer
 from .raw import RawSocket
 from .server import EchoServer, Server
 from .sio import SocketIOClient, SocketIORefused, SocketIOServer
+from .tickets import TicketServer
 
 __all__ = [
+    "EchoProcess",
+    "FaultProxy",
+    "Nginx",
+    "NginxConfigError",
+    "NginxError",
+    "NginxMissing",
+    "NodeMissing",
+    "NodeSocketIOServer",
+    "TicketServer",
     "AsyncClient",
     "Client",
     "EchoServer",
