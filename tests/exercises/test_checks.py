@@ -3,6 +3,8 @@ message that names the mistake."""
 
 from __future__ import annotations
 
+import linecache
+
 import pytest
 
 import wskit
@@ -14,7 +16,9 @@ pytestmark = pytest.mark.usefixtures("clean_kit", "progress_file")
 def define(source: str, function: str):
     """Run a cell's ``source`` as a learner's cell would, and return the function it defines."""
     namespace = {"wskit": wskit, "ex": ex, "__name__": "__main__"}
-    exec(compile(source, f"<cell {function}>", "exec"), namespace)
+    filename = f"<cell {function} {hash(source)}>"
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)  # as ipykernel does
+    exec(compile(source, filename, "exec"), namespace)
     return namespace[function]
 
 
@@ -98,7 +102,7 @@ def what_is_wrong(response, key):
         return "Sec-WebSocket-Accept"
     if "Sec-WebSocket-Protocol" in headers:
         return "Sec-WebSocket-Protocol"
-    return None""", "Connection is a comma-separated list"),
+    return None""", "case-insensitive"),
         ("accepts everything", "def what_is_wrong(response, key):\n    return None\n", "only 101"),
         ("status not checked", """
 def what_is_wrong(response, key):

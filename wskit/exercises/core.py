@@ -30,6 +30,7 @@ __all__ = [
     "Note",
     "Result",
     "EXERCISES",
+    "call_case",
     "check",
     "exercise",
     "hint",
@@ -265,6 +266,16 @@ def learner_traceback(exc: BaseException) -> str:
     ]
     lines = traceback.format_list(frames) + traceback.format_exception_only(type(exc), exc)
     return "".join(lines)
+
+
+def call_case(case: str, expected: Any, function: Callable[..., Any], *args: Any, on_error: str = "") -> Any:
+    """``function(*args)``; an exception from it (but NotImplementedError) becomes a :class:`Mismatch` of ``case``."""
+    try:
+        return function(*args)
+    except (NotImplementedError, Mismatch):
+        raise
+    except Exception as exc:
+        raise Mismatch(case, expected, f"{type(exc).__name__}: {exc}", on_error, learner_traceback(exc)) from None
 
 
 @dataclasses.dataclass

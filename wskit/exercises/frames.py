@@ -238,7 +238,7 @@ def _close_mistake(code: int, reason: str, got: Any) -> str:
         return "the code was packed little-endian: network order is big-endian (struct '!H')"
     if got[2:2 + len(str(code))] == str(code).encode():
         return "the code was written as text: it is 2 bytes, the number in big-endian"
-    if len(got) > 1 and got[1] == len(reason):
+    if len(got) > 1 and len(reason) != len(data) and got[1] in (len(reason), len(reason) + 2):
         return "the length counts characters: it is the bytes of the UTF-8 reason, plus 2 for the code"
     if len(got) > 1 and got[1] == len(data):
         return "the length must include the 2 bytes of the code"

@@ -9,7 +9,7 @@ import threading
 from typing import Any
 
 from ..codec import socketio as sp
-from .core import Exercise, Mismatch, register
+from .core import Exercise, Mismatch, call_case, register
 
 __all__: list[str] = []
 
@@ -284,10 +284,21 @@ def _packet_mistake(text: str, expected: dict[str, Any], got: Any) -> str:
     return ""
 
 
+def _error_mistake(expected: dict[str, Any]) -> str:
+    """The likely mistake when decode_packet raised on a packet like ``expected``."""
+    if expected["ack_id"] is not None and expected["ack_id"] >= 10:
+        return "an ack id can have several digits: read every digit before the JSON"
+    if expected["namespace"] not in (None, "/"):
+        return "a namespace starts with '/' and ends at the ','; the JSON comes after it"
+    if expected["socketio"] is None:
+        return "only a MESSAGE (4) carries a Socket.IO packet; the others' data is the text after the digit"
+    return ""
+
+
 def _check_decode_packet(decode_packet: Any) -> str:
     for text in PACKETS:
         expected = expected_packet(text)
-        got = decode_packet(text)
+        got = call_case(f"decode_packet({text!r})", expected, decode_packet, text, on_error=_error_mistake(expected))
         if got != expected:
             raise Mismatch(f"decode_packet({text!r})", expected, got, _packet_mistake(text, expected, got))
     # live: the packets of a real conversation
