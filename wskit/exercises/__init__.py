@@ -23,8 +23,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from . import frames, handshake, socketio, security, testing  # noqa: F401 - each registers its exercises
-from . import progress as _progress
+from . import frames, handshake, security, socketio, testing  # noqa: F401 - each registers its exercises
+from . import store as _progress
 from .core import EXERCISES, Exercise, Mismatch, Note, Result, check, exercise, hint, solution
 
 __all__ = [

@@ -13,8 +13,8 @@ plain-text fallback.
 
 from __future__ import annotations
 
-import ctypes
 import contextvars
+import ctypes
 import dataclasses
 import threading
 import time
@@ -22,7 +22,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from . import progress as _progress
+from . import store as _progress
 
 __all__ = [
     "Exercise",

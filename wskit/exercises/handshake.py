@@ -244,6 +244,7 @@ def _offline_problem(data: bytes) -> str:
 
 def _check_upgrade_request(upgrade_request: Any) -> str:
     import wskit
+
     from ..codec import frames as fr
 
     params = list(inspect.signature(upgrade_request).parameters)

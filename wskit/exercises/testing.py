@@ -205,6 +205,7 @@ def _bad_results() -> list[tuple[str, Any, str]]:
 
 def _check_load_assertions(check_load: Any) -> str:
     import wskit
+
     from .. import load
 
     with wskit.EchoServer(name="exercise-load") as srv:
