@@ -21,6 +21,7 @@ raises. Progress is kept in ``~/.wskit/progress.json`` (or ``$WSKIT_PROGRESS``).
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 from typing import Any
 
 from . import frames, handshake, security, socketio, testing  # noqa: F401 - each registers its exercises
@@ -104,7 +105,12 @@ def progress() -> Progress:
     ordered = sorted(EXERCISES.values(), key=lambda ex: ex.notebook)  # stable: each notebook's own order
     rows = [(ex.notebook, ex.name, ex.title, bool(entries.get(ex.name, {}).get("passed")),
              int(entries.get(ex.name, {}).get("attempts", 0))) for ex in ordered]
-    return Progress([row[1] for row in rows if row[3]], rows, str(_progress.path()), _progress.storage_problem())
+    where = _progress.path()
+    try:
+        shown = f"~/{where.relative_to(Path.home())}"
+    except ValueError:
+        shown = str(where)
+    return Progress([row[1] for row in rows if row[3]], rows, shown, _progress.storage_problem())
 
 
 def reset(name: str | None = None) -> None:

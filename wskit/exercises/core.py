@@ -377,8 +377,8 @@ def check(name: str, answer: Any, *, timeout: float | None = None) -> Result:
                         traceback=learner_traceback(error) if error is not None and not
                         isinstance(error, _Abandoned) else "")
     elif isinstance(error, NotImplementedError):
-        result = Result(ex.name, ex.title, "not yet", f"{ex.title}: write the body of {ex.function}, "
-                        "run its cell, then run this check again")
+        result = Result(ex.name, ex.title, "not yet", f"write the body of {ex.function}, run its cell, "
+                        "then run this check again")
     elif isinstance(error, Mismatch):
         result = Result(ex.name, ex.title, "failed", "a case went wrong", error.case, error.expected, error.got,
                         error.mistake, error.traceback)

@@ -179,8 +179,8 @@ register(Exercise(
          "`what_is_wrong(response, key)`: given the bytes of a server's response and the key the client sent "
          "(it offered no subprotocol), return `None` if it is a valid 101, else the name of the first field at "
          "fault: `\"status\"`, `\"Upgrade\"`, `\"Connection\"`, `\"Sec-WebSocket-Accept\"` or "
-         "`\"Sec-WebSocket-Protocol\"`. The check shows you ten responses, five of them wrong, one at a time, and "
-         "a live server's.",
+         "`\"Sec-WebSocket-Protocol\"`. The check runs it on ten responses (seven broken, each in its own way) and "
+         "on a live server's 101, and shows you the first one your function misjudges.",
     function="what_is_wrong",
     stub='''def what_is_wrong(response: bytes, key: str) -> str | None:
     """None for a valid 101 answering `key`; else the first field at fault ("status", "Upgrade", ...)."""
