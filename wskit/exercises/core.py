@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextvars
 import ctypes
 import dataclasses
+import sys
 import threading
 import time
 import traceback
@@ -228,7 +229,8 @@ class _Abandoned(BaseException):
 
 def _throw_into(thread: threading.Thread, exc_type: type[BaseException]) -> bool:
     """Raise ``exc_type`` in ``thread`` the next time it runs Python code."""
-    if thread.ident is None or not thread.is_alive():
+    # not thread.is_alive(): on Python 3.11 it says False once a KeyboardInterrupt has cut a join() short
+    if thread.ident is None or thread.ident not in sys._current_frames():
         return False
     done = ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread.ident), ctypes.py_object(exc_type))
     return done == 1
@@ -312,6 +314,7 @@ def contained(function: Callable[[], Any], timeout: float, label: str = "check")
         worker.join(timeout)
     except KeyboardInterrupt:  # the learner pressed stop: abandon the worker, clean up, and stop
         _throw_into(worker, _Abandoned)
+        worker.join(2.0)
         _cleanup(before, run)
         raise
     if worker.is_alive():

@@ -383,10 +383,7 @@ register(Exercise(
          "`ValueError` for a fragmented control frame, a continuation with nothing to continue, or a new message "
          "while one is open.",
     function="reassemble",
-    stub='''from wskit.codec import frames as fr
-
-
-def reassemble(frames: list) -> list:
+    stub='''def reassemble(frames: list) -> list:
     """The messages carried by `frames`: str for text, bytes for binary; ValueError for broken fragmentation."""
     raise NotImplementedError("your code here; stuck? run ex.hint('reassemble')")''',
     solution='''from wskit.codec import frames as fr

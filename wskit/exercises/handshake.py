@@ -293,11 +293,7 @@ register(Exercise(
          "Upgrade request for `/` (no `hs.build_request`: write the lines yourself). The check sends it on a raw "
          "TCP socket to a live server, which must answer 101, then passes a message over the new connection.",
     function="upgrade_request",
-    stub='''import base64
-import os
-
-
-def upgrade_request(host: str) -> bytes:
+    stub='''def upgrade_request(host: str) -> bytes:
     """The bytes of a WebSocket Upgrade request for "/" on `host` (e.g. "127.0.0.1:8765")."""
     raise NotImplementedError("your code here; stuck? run ex.hint('upgrade_request')")''',
     solution='''import base64

@@ -174,10 +174,7 @@ register(Exercise(
          "token is wrong. Programs send `Authorization: Bearer <token>`; browsers put `?token=<token>` in the URL. "
          "`headers` is a plain dict (names in any case). The check tries hidden requests, then four live clients.",
     function="token_verdict",
-    stub='''import hmac
-import urllib.parse
-
-SECRET = "open-sesame"
+    stub='''SECRET = "open-sesame"
 
 
 def token_verdict(headers: dict, path: str) -> int | None:

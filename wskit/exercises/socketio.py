@@ -349,10 +349,7 @@ register(Exercise(
          "one is given), `ack_id` (int or `None`) and `data` (the JSON, decoded, or `None`); for other packets "
          "those three are `None` and `data` is the text after the digit. Do not use `wskit.codec.socketio`.",
     function="decode_packet",
-    stub='''import json
-
-
-def decode_packet(text: str) -> dict:
+    stub='''def decode_packet(text: str) -> dict:
     """{"engineio": ..., "socketio": ..., "namespace": ..., "ack_id": ..., "data": ...} of one packet."""
     raise NotImplementedError("your code here; stuck? run ex.hint('decode_packet')")''',
     solution='''import json
