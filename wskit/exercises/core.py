@@ -253,7 +253,7 @@ def _unstick_loop() -> str | None:
         return None
     for _ in range(3):
         try:
-            live_loop.run(asyncio.sleep(0), timeout=1.0)
+            live_loop.run(asyncio.sleep(0), timeout=2.0)
             return None if _ == 0 else "a handler blocked the wskit loop (no await in a loop?): it was interrupted"
         except TimeoutError:
             _throw_into(thread, CheckTimeout)
