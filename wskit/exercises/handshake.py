@@ -247,7 +247,8 @@ def _check_upgrade_request(upgrade_request: Any) -> str:
 
     from ..codec import frames as fr
 
-    params = list(inspect.signature(upgrade_request).parameters)
+    params = [p.name for p in inspect.signature(upgrade_request).parameters.values()
+              if p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
     if len(params) != 1:
         raise Mismatch("upgrade_request's parameters", "(host)", f"({', '.join(params)})",
                        "upgrade_request takes one argument: the host and port, e.g. '127.0.0.1:8765'")
