@@ -1,0 +1,444 @@
+"""The machinery of an exercise: the registry, the contained run of the learner's code, hints and solutions.
+
+An :class:`Exercise` is a named check: a stub for the learner's cell, a
+reference solution, hints, and a ``checker(answer)`` that runs the learner's
+function (or handlers, or tests) against hidden cases and live servers and
+raises :class:`Mismatch` at the first wrong case. :func:`check` runs the
+checker *contained*: in a worker thread with a time limit (abandoned, with an
+exception thrown into it, if it hangs), with every server or client it
+started stopped afterwards, and with the learner's traceback shown rather
+than raised. The result is a :class:`Result`, shown as a small widget with a
+plain-text fallback.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import ctypes
+import dataclasses
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from . import store as _progress
+
+__all__ = [
+    "Exercise",
+    "Mismatch",
+    "Note",
+    "Result",
+    "EXERCISES",
+    "call_case",
+    "check",
+    "exercise",
+    "hint",
+    "register",
+    "solution",
+]
+
+#: Every exercise, by name, in course order.
+EXERCISES: dict[str, Exercise] = {}
+
+
+class Mismatch(Exception):
+    """The learner's code got one case wrong.
+
+    Attributes:
+        case: the input, in words or code.
+        expected: what was expected.
+        got: what the learner's code gave.
+        mistake: the likely mistake, named (empty when no known mistake fits).
+        traceback: a traceback from the learner's code on a live server, if any.
+    """
+
+    def __init__(self, case: str, expected: Any, got: Any, mistake: str = "", traceback: str = "") -> None:
+        self.case, self.expected, self.got, self.mistake, self.traceback = case, expected, got, mistake, traceback
+        super().__init__(f"{case}: expected {expected!r}, got {got!r}" + (f" ({mistake})" if mistake else ""))
+
+
+@dataclasses.dataclass(frozen=True)
+class Exercise:
+    """One exercise.
+
+    Attributes:
+        name: the name ``check``, ``hint`` and ``solution`` take.
+        notebook: the notebook it lives in, e.g. ``"02"``.
+        title: one line saying what to write.
+        task: the markdown that introduces it in the notebook.
+        function: the name the learner's cell defines (what the check cell passes).
+        stub: the learner's cell as stored in the notebook.
+        solution: the reference solution: a whole cell that replaces the stub.
+        hints: shown one at a time, in order.
+        checker: ``checker(answer)`` raises :class:`Mismatch` at the first wrong case; may return a note.
+        timeout: seconds the whole check may take.
+    """
+
+    name: str
+    notebook: str
+    title: str
+    task: str
+    function: str
+    stub: str
+    solution: str
+    hints: tuple[str, ...]
+    checker: Callable[[Any], str | None]
+    timeout: float = 10.0
+
+    @property
+    def check_cell(self) -> str:
+        """The check cell as stored in the notebook."""
+        return f'ex.check("{self.name}", {self.function})'
+
+
+def register(ex: Exercise) -> Exercise:
+    """Add ``ex`` to :data:`EXERCISES`."""
+    if ex.name in EXERCISES:
+        raise ValueError(f"exercise {ex.name!r} is already registered")
+    EXERCISES[ex.name] = ex
+    return ex
+
+
+def exercise(name: str) -> Exercise:
+    """The exercise called ``name``.
+
+    Raises:
+        ValueError: there is none (the message lists the names).
+    """
+    try:
+        return EXERCISES[name]
+    except KeyError:
+        raise ValueError(f"no exercise called {name!r}; the exercises are: {', '.join(EXERCISES)}") from None
+
+
+# --- results -------------------------------------------------------------------------------
+
+
+def _short(value: Any, limit: int = 400, *, raw: bool = False) -> str:
+    """``repr(value)`` (so that bytes and str stay apart), or the text itself with ``raw``, cut at ``limit``."""
+    text = value if raw and isinstance(value, str) else repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+@dataclasses.dataclass
+class Result:
+    """What one check found.
+
+    Attributes:
+        name, title: the exercise.
+        status: ``"passed"``, ``"failed"`` or ``"not yet"`` (an unsolved stub).
+        summary: one line.
+        case, expected, got, mistake: the first failing case, when there is one.
+        traceback: the learner's traceback, when their code raised or hung.
+        notes: what containment did (servers stopped, a thread abandoned).
+        seconds: how long the check took.
+    """
+
+    name: str
+    title: str
+    status: str
+    summary: str
+    case: str = ""
+    expected: Any = None
+    got: Any = None
+    mistake: str = ""
+    traceback: str = ""
+    notes: list[str] = dataclasses.field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def passed(self) -> bool:
+        return self.status == "passed"
+
+    def text(self) -> str:
+        """The result as plain text (what a notebook shows without widgets)."""
+        mark = {"passed": "✓", "failed": "✗", "not yet": "…"}[self.status]
+        lines = [f"{mark} {self.name}: {self.status} — {self.summary}"]
+        if self.case:
+            lines.append(f"  case:     {_short(self.case, raw=True)}")
+            lines.append(f"  expected: {_short(self.expected)}")
+            lines.append(f"  got:      {_short(self.got)}")
+        if self.mistake:
+            lines.append(f"  mistake:  {self.mistake}")
+        if self.traceback:
+            lines.append("  traceback:")
+            lines.extend("    " + line for line in self.traceback.rstrip().splitlines())
+        lines.extend(f"  note: {note}" for note in self.notes)
+        if self.status != "passed":
+            lines.append(f"  stuck? ex.hint({self.name!r})")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return self.text()
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(self.text())
+
+    def widget(self) -> Any:
+        """The result as a :class:`~wskit.exercises.view.CheckView`."""
+        from .view import CheckView
+
+        return CheckView(self)
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        try:
+            bundle = dict(self.widget()._repr_mimebundle_(include=include, exclude=exclude) or {})
+        except Exception:  # no widgets here (a plain interpreter): text only
+            bundle = {}
+        bundle["text/plain"] = self.text()
+        return bundle
+
+
+@dataclasses.dataclass
+class Note:
+    """A hint or a solution: text with an HTML form."""
+
+    title: str
+    body: str
+    code: bool = False
+
+    def text(self) -> str:
+        return f"{self.title}\n\n{self.body}"
+
+    def __repr__(self) -> str:
+        return self.text()
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(self.text())
+
+    def _repr_html_(self) -> str:
+        import html
+
+        body = html.escape(self.body)
+        body = f"<pre>{body}</pre>" if self.code else f"<p>{body}</p>"
+        return f"<div class='wskit-exercise-note'><b>{html.escape(self.title)}</b>{body}</div>"
+
+
+# --- containment ---------------------------------------------------------------------------
+
+
+class CheckTimeout(Exception):
+    """Thrown into learner code that ran past its check's time limit."""
+
+
+class _Abandoned(BaseException):
+    """Thrown into a check's worker thread that ran past its time limit."""
+
+
+def _throw_into(thread: threading.Thread, exc_type: type[BaseException]) -> bool:
+    """Raise ``exc_type`` in ``thread`` the next time it runs Python code."""
+    # not thread.is_alive(): on Python 3.11 it says False once a KeyboardInterrupt has cut a join() short
+    if thread.ident is None or thread.ident not in sys._current_frames():
+        return False
+    done = ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread.ident), ctypes.py_object(exc_type))
+    return done == 1
+
+
+def _loop_thread() -> threading.Thread | None:
+    from ..live.loop import THREAD_NAME
+
+    return next((t for t in threading.enumerate() if t.name == THREAD_NAME and t.is_alive()), None)
+
+
+def _unstick_loop() -> str | None:
+    """If learner code blocks the wskit loop (a handler that never awaits), throw it out."""
+    import asyncio
+
+    from ..live import loop as live_loop
+
+    thread = _loop_thread()
+    if thread is None:
+        return None
+    for _ in range(3):
+        try:
+            live_loop.run(asyncio.sleep(0), timeout=2.0)
+            return None if _ == 0 else "a handler blocked the wskit loop (no await in a loop?): it was interrupted"
+        except TimeoutError:
+            _throw_into(thread, CheckTimeout)
+    return "a handler blocks the wskit loop and could not be interrupted: restart the kernel"
+
+
+def learner_traceback(exc: BaseException) -> str:
+    """The traceback of ``exc`` without the checker's own frames."""
+    frames = [
+        frame for frame in traceback.extract_tb(exc.__traceback__)
+        if "wskit/exercises" not in frame.filename.replace("\\", "/") and not frame.filename.endswith("threading.py")
+    ]
+    lines = traceback.format_list(frames) + traceback.format_exception_only(type(exc), exc)
+    return "".join(lines)
+
+
+def call_case(case: str, expected: Any, function: Callable[..., Any], *args: Any, on_error: str = "") -> Any:
+    """``function(*args)``; an exception from it (but NotImplementedError) becomes a :class:`Mismatch` of ``case``."""
+    try:
+        return function(*args)
+    except (NotImplementedError, Mismatch):
+        raise
+    except Exception as exc:
+        raise Mismatch(case, expected, f"{type(exc).__name__}: {exc}", on_error, learner_traceback(exc)) from None
+
+
+@dataclasses.dataclass
+class _Run:
+    value: Any = None
+    error: BaseException | None = None
+    timed_out: bool = False
+    notes: list[str] = dataclasses.field(default_factory=list)
+
+
+def contained(function: Callable[[], Any], timeout: float, label: str = "check") -> _Run:
+    """Run ``function()`` in a worker thread for at most ``timeout`` seconds; stop what it started.
+
+    A worker that is still running at the deadline is abandoned: an exception
+    is thrown into it (it ends as soon as it runs Python code again), and the
+    wskit loop is freed if learner code blocks it. Every server or client
+    created during the run and still live is stopped.
+    """
+    from ..live import live_objects
+
+    before = live_objects()
+    run = _Run()
+
+    def target() -> None:
+        try:
+            run.value = function()
+        except BaseException as exc:  # everything is reported, nothing escapes the thread
+            run.error = exc
+
+    context = contextvars.copy_context()  # ipykernel's "current cell", so prints land in this cell
+    worker = threading.Thread(target=context.run, args=(target,), name=f"wskit-exercise-{label}", daemon=True)
+    worker.start()
+    try:
+        worker.join(timeout)
+    except KeyboardInterrupt:  # the learner pressed stop: abandon the worker, clean up, and stop
+        _throw_into(worker, _Abandoned)
+        worker.join(2.0)
+        _cleanup(before, run)
+        raise
+    if worker.is_alive():
+        run.timed_out = True
+        _throw_into(worker, _Abandoned)
+        worker.join(2.0)
+        run.notes.append(
+            f"your code was still running after {timeout:g} s: it was interrupted"
+            + ("" if not worker.is_alive() else " (its thread is blocked in a system call and is left behind)")
+        )
+        stuck = _unstick_loop()
+        if stuck:
+            run.notes.append(stuck)
+    _cleanup(before, run)
+    return run
+
+
+def _cleanup(before: list[Any], run: _Run) -> None:
+    from ..live import live_objects
+
+    stopped = []
+    for obj in reversed(live_objects()):
+        if any(obj is old for old in before):
+            continue
+        try:
+            obj.stop()
+        except Exception as exc:  # one broken object must not keep the others running
+            run.notes.append(f"stopping {obj.name!r} failed: {exc!r}")
+        stopped.append(obj.name)
+    if stopped:
+        run.notes.append(f"stopped {len(stopped)} server(s)/client(s) still running after the check: "
+                         + ", ".join(sorted(stopped)))
+
+
+# --- the learner's verbs -------------------------------------------------------------------
+
+
+def check(name: str, answer: Any, *, timeout: float | None = None) -> Result:
+    """Run the learner's ``answer`` against exercise ``name``'s hidden cases and live servers.
+
+    Never raises for anything the learner's code does: an unsolved stub gives
+    ``"not yet"``, a wrong case or an exception ``"failed"``, with the case,
+    the expected and actual values, the mistake if it is a known one, and the
+    traceback.
+
+    Args:
+        name: the exercise.
+        answer: the learner's function (or handler setup, or test).
+        timeout: seconds the check may take (the exercise's own limit by default).
+    """
+    ex = exercise(name)
+    started = time.perf_counter()
+    if not callable(answer):
+        result = Result(ex.name, ex.title, "failed",
+                        f"pass your function itself: ex.check({ex.name!r}, {ex.function}); got {answer!r}")
+        return _record(ex, result, real=True)
+    run = contained(lambda: ex.checker(answer), timeout or ex.timeout, ex.name)
+    seconds = time.perf_counter() - started
+    error = run.error
+    if run.timed_out:
+        result = Result(ex.name, ex.title, "failed", f"the check did not finish within {timeout or ex.timeout:g} s",
+                        mistake="your code hangs: a loop that never ends, or a wait with no timeout",
+                        traceback=learner_traceback(error) if error is not None and not
+                        isinstance(error, _Abandoned) else "")
+    elif isinstance(error, NotImplementedError):
+        result = Result(ex.name, ex.title, "not yet", f"write the body of {ex.function}, run its cell, "
+                        "then run this check again")
+    elif isinstance(error, Mismatch):
+        result = Result(ex.name, ex.title, "failed", "a case went wrong", error.case, error.expected, error.got,
+                        error.mistake, error.traceback)
+    elif error is not None:
+        result = Result(ex.name, ex.title, "failed", f"your code raised {type(error).__name__}: {error}",
+                        traceback=learner_traceback(error))
+    else:
+        result = Result(ex.name, ex.title, "passed", run.value or "every case right")
+    result.notes.extend(run.notes)
+    result.seconds = seconds
+    return _record(ex, result, real=result.status != "not yet")
+
+
+#: Exercises checked in this kernel (a stub's check counts as a first look; it is not saved).
+_checked_here: set[str] = set()
+
+
+def _record(ex: Exercise, result: Result, *, real: bool) -> Result:
+    """Save a real attempt (the learner's own code ran) in the progress file."""
+    _checked_here.add(ex.name)
+    if not real:
+        return result
+    entry = _progress.load().get(ex.name, {})
+    changes: dict[str, Any] = {"attempts": entry.get("attempts", 0) + 1}
+    if result.passed and not entry.get("passed"):
+        changes.update(passed=True, passed_at=_progress.now())
+    _progress.update(ex.name, **changes)
+    problem = _progress.storage_problem()
+    if problem and problem not in result.notes:
+        result.notes.append(problem)
+    return result
+
+
+def hint(name: str) -> Note:
+    """The next hint of exercise ``name`` (one more each call), once its check has been run."""
+    ex = exercise(name)
+    entry = _progress.load().get(name, {})
+    if name not in _checked_here and not entry.get("attempts"):
+        return Note(f"Hints for {name} open after your first try",
+                    f"Write what you can in the cell, run it, then run ex.check({name!r}, {ex.function}). "
+                    "The check says what went wrong; hints are for when that is not enough.")
+    shown = min(entry.get("hints", 0) + 1, len(ex.hints))
+    _progress.update(name, hints=shown)
+    body = "\n\n".join(f"{i + 1}. {text}" for i, text in enumerate(ex.hints[:shown]))
+    more = f"ex.hint({name!r}) again for the next one." if shown < len(ex.hints) else \
+        f"That was the last hint; ex.solution({name!r}) shows a reference solution."
+    return Note(f"Hint {shown} of {len(ex.hints)} for {name}", f"{body}\n\n{more}")
+
+
+def solution(name: str) -> Note:
+    """A reference solution of exercise ``name``: only after one real attempt (a check of your own code)."""
+    ex = exercise(name)
+    entry = _progress.load().get(name, {})
+    if not entry.get("attempts") and not entry.get("passed"):
+        return Note(f"The solution to {name} opens after one real try",
+                    f"Write your own {ex.function} (even a wrong one), run its cell and the check. "
+                    f"Until then: ex.hint({name!r}).")
+    _progress.update(name, solution_seen=True)
+    return Note(f"A reference solution for {name} (replace your cell with it, run it and the check)",
+                ex.solution, code=True)
