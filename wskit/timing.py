@@ -478,28 +478,58 @@ def _axes(ax: Any) -> Any:
     return ax
 
 
-def plot_histogram(*stats: Stats, ax: Any = None, bins: int = 40) -> Any:
-    """Histogram of each result's samples, in milliseconds."""
+def plot_histogram(*stats: Stats, ax: Any = None, bins: int = 40, log_y: bool = False) -> Any:
+    """Histogram of each result's samples, in milliseconds.
+
+    Args:
+        stats: the results.
+        ax: the matplotlib axes to draw on (a new figure if ``None``).
+        bins: how many bars.
+        log_y: count on a log scale, so that the few slow samples of the tail stay visible next to the many
+            typical ones.
+    """
     ax = _axes(ax)
     for s in stats:
         ax.hist([x * 1000 for x in s.samples], bins=bins, alpha=0.6, label=f"{s.name} (p50 {s.p50 * 1000:.3f} ms)")
     ax.set_xlabel("round-trip time (ms)")
-    ax.set_ylabel("count")
+    ax.set_ylabel("count (log scale)" if log_y else "count")
+    if log_y:
+        ax.set_yscale("log")
     ax.legend()
     return ax
 
 
-def plot_cdf(*stats: Stats, ax: Any = None) -> Any:
-    """Cumulative distribution of each result's samples: the share of samples at or under each time."""
+def plot_cdf(*stats: Stats, ax: Any = None, log_x: bool = True) -> Any:
+    """Cumulative distribution (CDF) of each result's samples: the share of samples at or under each time.
+
+    The x-axis is logarithmic by default, so that a tail ten or a hundred times the median stays on the page
+    without squeezing the typical samples into one vertical line. Each curve's p50 (a circle) and p99 (a diamond)
+    are marked on it and given in the legend.
+
+    Args:
+        stats: the results.
+        ax: the matplotlib axes to draw on (a new figure if ``None``).
+        log_x: milliseconds on a log scale.
+    """
     ax = _axes(ax)
     for s in stats:
         ordered = sorted(x * 1000 for x in s.samples)
-        ax.step(ordered, [(i + 1) / len(ordered) for i in range(len(ordered))], where="post", label=s.name)
-    ax.set_xlabel("milliseconds")
+        (line,) = ax.step(ordered, [(i + 1) / len(ordered) for i in range(len(ordered))], where="post",
+                          label=f"{s.name}: p50 {s.p50 * 1000:.3g} ms, p99 {s.p99 * 1000:.3g} ms")
+        color = line.get_color()
+        ax.plot([s.p50 * 1000], [0.5], "o", color=color, markersize=7, markeredgecolor="black", zorder=3)
+        ax.plot([s.p99 * 1000], [0.99], "D", color=color, markersize=7, markeredgecolor="black", zorder=3)
+    for share, label in ((0.5, "p50"), (0.99, "p99")):
+        ax.axhline(share, color="grey", linewidth=0.8, linestyle=":")
+        ax.annotate(label, (0, share), xycoords=("axes fraction", "data"), xytext=(3, 2), textcoords="offset points",
+                    fontsize=8, color="grey")
+    if log_x:
+        ax.set_xscale("log")
+    ax.set_xlabel("milliseconds (log scale)" if log_x else "milliseconds")
     ax.set_ylabel("share of samples ≤ x")
     ax.set_ylim(0, 1.02)
-    ax.grid(alpha=0.3)
-    ax.legend()
+    ax.grid(alpha=0.3, which="both" if log_x else "major")
+    ax.legend(fontsize=8, loc="lower right")
     return ax
 
 
