@@ -5,6 +5,8 @@ Events:
     ``say(room, text)`` → emits ``said`` ``{"from", "text", "sent", "port"}`` to everyone in the room.
     ``echo(data)`` → the acknowledgement is ``data``, after the per-message CPU work (none by default).
     ``where()`` → ``{"pid", "port"}``: which process answered.
+    ``members(room)`` → ``{"port", "members"}``: the members of ``room`` that *this process* knows, its own clients
+    only (python-socketio's managers keep rooms in each process's memory; a Redis manager shares emits, not rooms).
     ``work(ms)`` → sets the CPU work every ``echo`` does from now on (``ms`` of this process's CPU time, spent in
     Python, as a real handler's parsing, validation and business logic would); the acknowledgement is
     ``{"pid", "work_ms"}``. Notebook 10 uses it to make the server, not the load generator, the bottleneck.
@@ -55,8 +57,13 @@ def install(srv: SocketIOServer, *, work_ms: float = 0.0) -> SocketIOServer:
             burn(settings["work_ms"])
         return data
 
+    @srv.on("members")
+    async def members(sid: str, room: str) -> dict[str, Any]:
+        local = sorted(member for member, _eio_sid in sio.manager.get_participants("/", room))
+        return {"port": srv.port, "members": local}
+
     @srv.on("work")
-    async def work(sid: str, ms: float) -> dict[str, Any]:
+    async def work(sid: str, ms: Any = None) -> dict[str, Any]:
         if not isinstance(ms, int | float) or isinstance(ms, bool) or not 0 <= ms <= 1000:
             return {"error": f"work must be a number of milliseconds from 0 to 1000, got {ms!r}"}
         settings["work_ms"] = float(ms)
