@@ -504,7 +504,7 @@ def plot_cdf(*stats: Stats, ax: Any = None, log_x: bool = True) -> Any:
 
     The x-axis is logarithmic by default, so that a tail ten or a hundred times the median stays on the page
     without squeezing the typical samples into one vertical line. Each curve's p50 (a circle) and p99 (a diamond)
-    are marked on it and given in the legend.
+    are marked on it, with their values.
 
     Args:
         stats: the results.
@@ -514,19 +514,17 @@ def plot_cdf(*stats: Stats, ax: Any = None, log_x: bool = True) -> Any:
     ax = _axes(ax)
     for s in stats:
         ordered = sorted(x * 1000 for x in s.samples)
-        (line,) = ax.step(ordered, [(i + 1) / len(ordered) for i in range(len(ordered))], where="post",
-                          label=f"{s.name}: p50 {s.p50 * 1000:.3g} ms, p99 {s.p99 * 1000:.3g} ms")
+        (line,) = ax.step(ordered, [(i + 1) / len(ordered) for i in range(len(ordered))], where="post", label=s.name)
         color = line.get_color()
-        ax.plot([s.p50 * 1000], [0.5], "o", color=color, markersize=7, markeredgecolor="black", zorder=3)
-        ax.plot([s.p99 * 1000], [0.99], "D", color=color, markersize=7, markeredgecolor="black", zorder=3)
-    for share, label in ((0.5, "p50"), (0.99, "p99")):
-        ax.axhline(share, color="grey", linewidth=0.8, linestyle=":")
-        ax.annotate(label, (0, share), xycoords=("axes fraction", "data"), xytext=(3, 2), textcoords="offset points",
-                    fontsize=8, color="grey")
+        for share, value, marker in ((0.5, s.p50, "o"), (0.99, s.p99, "D")):
+            ax.scatter([value * 1000], [share], marker=marker, s=45, color=color, edgecolors="black", zorder=3)
+            ax.annotate(f"p{share * 100:g} {value * 1000:.3g} ms", (value * 1000, share), xytext=(6, -10),
+                        textcoords="offset points", fontsize=8, color=color)
     if log_x:
         ax.set_xscale("log")
     ax.set_xlabel("milliseconds (log scale)" if log_x else "milliseconds")
     ax.set_ylabel("share of samples ≤ x")
+    ax.set_yticks([0, 0.25, 0.5, 0.75, 0.99], ["0", "0.25", "0.5 (p50)", "0.75", "0.99 (p99)"])
     ax.set_ylim(0, 1.02)
     ax.grid(alpha=0.3, which="both" if log_x else "major")
     ax.legend(fontsize=8, loc="lower right")
