@@ -6,8 +6,8 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-from wskit import diagrams, timing  # noqa: E402
-from wskit.timing import Stats  # noqa: E402
+from wskit import diagrams, timing
+from wskit.timing import Stats
 
 
 def test_cdf_is_log_x_with_p50_and_p99_marked():
