@@ -1,4 +1,4 @@
-"""Teaching diagrams drawn with matplotlib: the layers, and one message wrapped by each.
+"""Teaching diagrams drawn with matplotlib: the layers, one message wrapped by each, sequence diagrams, byte bars.
 
 The numbers are real: the WebSocket header comes from :mod:`wskit.codec.frames`
 for the payload given, the others are the standard minimal headers (and the
@@ -12,7 +12,10 @@ from typing import Any
 
 from .codec import frames as fr
 
-__all__ = ["Layer", "encapsulation", "draw_layers", "draw_encapsulation", "draw_story", "STORY", "OSI", "TCP_IP"]
+__all__ = [
+    "Layer", "encapsulation", "draw_layers", "draw_encapsulation", "draw_story", "draw_sequence",
+    "draw_engineio_upgrade", "draw_bytes", "STORY", "ENGINEIO_UPGRADE", "OSI", "TCP_IP",
+]
 
 #: The OSI model, top (7) to bottom (1), with what lives there on the web.
 OSI = [
@@ -134,7 +137,7 @@ STORY = [
      "GET / HTTP/1.1, Upgrade: websocket, Sec-WebSocket-Key"),
     ("server", "\u201cSure, let's start\u201d (your word, transformed: s3pP\u2026)",
      "HTTP/1.1 101 Switching Protocols, Sec-WebSocket-Accept"),
-    ("client", "a secret note", "text frame, masked"),
+    ("client", "a note, scrambled but not secret", "text frame, masked (not encrypted: use wss://)"),
     ("server", "a note back", "text frame"),
     ("server", "another, without being asked", "text frame (server push)"),
     ("client", "\u201cBye\u201d", "close frame 1000"),
@@ -142,32 +145,120 @@ STORY = [
 ]
 
 
-def draw_story(ax: Any = None) -> Any:
-    """The two friends' conversation as a sequence diagram, each arrow labelled with its protocol step."""
+def draw_sequence(steps: list[tuple[str, str, str]], phases: list[tuple[int, int, str, str]], *,
+                  left: str = "Alice\n(client)", right: str = "Bob\n(server)", title: str = "", ax: Any = None,
+                  dashed: frozenset[int] = frozenset()) -> Any:
+    """A sequence diagram: one arrow per step, client on the left, server on the right.
+
+    Args:
+        steps: ``(sender, what it means, the protocol step)``, sender ``"client"`` or ``"server"``.
+        phases: ``(first step, step after the last, label, colour)``: shaded bands, labelled on the right.
+        left, right: the two lifelines' names.
+        title: above the diagram.
+        ax: the matplotlib axes to draw on (a new figure if ``None``).
+        dashed: indices of the steps drawn dashed (an answer that ends a request held earlier, say).
+    """
     import matplotlib.pyplot as plt
 
     if ax is None:
-        _, ax = plt.subplots(figsize=(11, 8.5))
-    left, right = 0.0, 10.0
-    rows = len(STORY)
-    for x, who in ((left, "Alice\n(client)"), (right, "Bob\n(server)")):
+        _, ax = plt.subplots(figsize=(11, 0.8 * len(steps) + 0.9))
+    x_left, x_right = 0.0, 10.0
+    rows = len(steps)
+    for x, who in ((x_left, left), (x_right, right)):
         ax.plot([x, x], [0.3, rows + 0.6], color="#6c757d", linewidth=1)
         ax.text(x, rows + 0.9, who, ha="center", va="bottom", fontsize=11, fontweight="bold")
-    phases = [(0, 3, "TCP connection", "#e9ecef"), (3, 5, "WebSocket handshake", "#ddf4ff"),
-              (5, 8, "messages, both ways", "#d3f9d8"), (8, 10, "closing handshake", "#fff3bf")]
     for start, end, label, colour in phases:
         ax.axhspan(rows - end + 0.5, rows - start + 0.5, color=colour, zorder=0)
-        ax.text(right + 0.3, rows - (start + end) / 2 + 0.5, label, va="center", fontsize=9, color="#495057")
-    for i, (sender, story, step) in enumerate(STORY):
+        ax.text(x_right + 0.3, rows - (start + end) / 2 + 0.5, label, va="center", fontsize=9, color="#495057")
+    for i, (sender, story, step) in enumerate(steps):
         y = rows - i
-        start, end = (left, right) if sender == "client" else (right, left)
+        start, end = (x_left, x_right) if sender == "client" else (x_right, x_left)
         ax.annotate("", xy=(end, y - 0.15), xytext=(start, y + 0.15),
                     arrowprops={"arrowstyle": "->", "color": "#1971c2" if sender == "client" else "#e8590c",
-                                "linewidth": 1.5})
+                                "linewidth": 1.5, "linestyle": "--" if i in dashed else "-"})
         ax.text(5, y + 0.22, story, ha="center", va="bottom", fontsize=9.5)
         ax.text(5, y - 0.12, step, ha="center", va="top", fontsize=8, family="monospace", color="#495057")
-    ax.set_xlim(-1.2, 13.2)
+    ax.set_xlim(-1.2, 13.4)
     ax.set_ylim(0, rows + 1.6)
     ax.axis("off")
-    ax.set_title("Two friends shake hands, then pass notes: every step is a real protocol step")
+    ax.set_title(title)
+    return ax
+
+
+def draw_story(ax: Any = None) -> Any:
+    """The two friends' conversation as a sequence diagram, each arrow labelled with its protocol step."""
+    phases = [(0, 3, "TCP connection", "#e9ecef"), (3, 5, "WebSocket handshake", "#ddf4ff"),
+              (5, 8, "messages, both ways", "#d3f9d8"), (8, 10, "closing handshake", "#fff3bf")]
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        _, ax = plt.subplots(figsize=(11, 8.5))
+    return draw_sequence(STORY, phases, ax=ax,
+                         title="Two friends shake hands, then pass notes: every step is a real protocol step")
+
+
+#: An Engine.IO v4 session that starts on HTTP long polling and upgrades to WebSocket, as in notebook 05:
+#: (from, what it means, the packet on the wire). Sources: the Engine.IO protocol v4 document (handshake, upgrade).
+ENGINEIO_UPGRADE = [
+    ("client", "open a session (HTTP long polling)", "GET /socket.io/?EIO=4&transport=polling"),
+    ("server", "OPEN: session id, upgrades, ping interval", '200  0{"sid":"…","upgrades":["websocket"],…}'),
+    ("client", "Socket.IO CONNECT to namespace /, with auth", 'POST …&sid=…  body 40{"name":…}'),
+    ("server", "received", "200  OK"),
+    ("client", "poll: anything for me?", "GET …&transport=polling&sid=…"),
+    ("server", "namespace joined (and what the handler emitted)", '200  40{"sid":"…"}  42["welcome",…]'),
+    ("client", "poll again: this one waits (held by the server)", "GET …&transport=polling&sid=…"),
+    ("client", "try a WebSocket on the same session", "GET …&transport=websocket&sid=…  Upgrade: websocket"),
+    ("server", "WebSocket accepted", "101 Switching Protocols"),
+    ("client", "probe: does this WebSocket work?", "2probe   (a WebSocket frame)"),
+    ("server", "yes", "3probe   (a WebSocket frame)"),
+    ("server", "end the held poll (no news, just close the cycle)", "200  6   (NOOP, on the polling GET)"),
+    ("client", "switch: from now on, only the WebSocket", "5   (UPGRADE; the server sends no reply)"),
+    ("server", "events, acks, heartbeat: one packet per frame", '42["said",…]   2 (ping) every 25 s'),
+    ("client", "", '42["say",…]   3 (pong)'),
+]
+
+
+def draw_engineio_upgrade(ax: Any = None) -> Any:
+    """The Engine.IO v4 polling → WebSocket upgrade as a sequence diagram (the held poll's answer is dashed)."""
+    phases = [(0, 2, "handshake (polling)", "#e9ecef"), (2, 7, "namespace connect (polling)", "#f1f3f5"),
+              (7, 9, "WebSocket handshake", "#ddf4ff"), (9, 13, "probe and upgrade", "#fff3bf"),
+              (13, 15, "WebSocket only", "#d3f9d8")]
+    return draw_sequence(ENGINEIO_UPGRADE, phases, left="Socket.IO client", right="python-socketio server",
+                         title="Engine.IO v4: start on long polling, probe a WebSocket, upgrade", ax=ax,
+                         dashed=frozenset({11}))
+
+
+def draw_bytes(rows: list[tuple[str, list[tuple[str, int]]]], ax: Any = None, title: str = "") -> Any:
+    """Stacked horizontal bars: for each row, the bytes of each part (header, mask, payload, envelope...).
+
+    Args:
+        rows: ``(label, [(part, bytes), ...])``, top row first.
+        ax: the matplotlib axes to draw on (a new figure if ``None``).
+        title: above the bars.
+    """
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(11, 0.9 * len(rows) + 1.2))
+    colours: dict[str, str] = {}
+    palette = ["#a5d8ff", "#ffec99", "#b2f2bb", "#ffc9c9", "#d0bfff", "#ffd8a8", "#c5f6fa", "#e9ecef"]
+    for row, (_label, parts) in enumerate(rows):
+        y = len(rows) - row - 1
+        left = 0
+        for part, size in parts:
+            colour = colours.setdefault(part, palette[len(colours) % len(palette)])
+            ax.barh(y, size, left=left, color=colour, edgecolor="#495057")
+            if size >= 3:
+                ax.text(left + size / 2, y, str(size), ha="center", va="center", fontsize=8)
+            left += size
+        ax.text(left + 0.5, y, f"{left} B", va="center", fontsize=9, fontweight="bold")
+    ax.set_yticks(range(len(rows)), [label for label, _ in reversed(rows)])
+    ax.set_xlabel("bytes on the wire (WebSocket frames, both directions)")
+    from matplotlib.patches import Patch
+
+    ax.legend(handles=[Patch(facecolor=c, edgecolor="#495057", label=p) for p, c in colours.items()],
+              loc="upper center", bbox_to_anchor=(0.5, -0.35), ncol=min(4, len(colours)), fontsize=8)
+    ax.set_title(title)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
     return ax

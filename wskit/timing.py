@@ -579,28 +579,56 @@ def _axes(ax: Any) -> Any:
     return ax
 
 
-def plot_histogram(*stats: Stats, ax: Any = None, bins: int = 40) -> Any:
-    """Histogram of each result's samples, in milliseconds."""
+def plot_histogram(*stats: Stats, ax: Any = None, bins: int = 40, log_y: bool = False) -> Any:
+    """Histogram of each result's samples, in milliseconds.
+
+    Args:
+        stats: the results.
+        ax: the matplotlib axes to draw on (a new figure if ``None``).
+        bins: how many bars.
+        log_y: count on a log scale, so that the few slow samples of the tail stay visible next to the many
+            typical ones.
+    """
     ax = _axes(ax)
     for s in stats:
         ax.hist([x * 1000 for x in s.samples], bins=bins, alpha=0.6, label=f"{s.name} (p50 {s.p50 * 1000:.3f} ms)")
     ax.set_xlabel("round-trip time (ms)")
-    ax.set_ylabel("count")
+    ax.set_ylabel("count (log scale)" if log_y else "count")
+    if log_y:
+        ax.set_yscale("log")
     ax.legend()
     return ax
 
 
-def plot_cdf(*stats: Stats, ax: Any = None) -> Any:
-    """Cumulative distribution of each result's samples: the share of samples at or under each time."""
+def plot_cdf(*stats: Stats, ax: Any = None, log_x: bool = True) -> Any:
+    """Cumulative distribution (CDF) of each result's samples: the share of samples at or under each time.
+
+    The x-axis is logarithmic by default, so that a tail ten or a hundred times the median stays on the page
+    without squeezing the typical samples into one vertical line. Each curve's p50 (a circle) and p99 (a diamond)
+    are marked on it, with their values.
+
+    Args:
+        stats: the results.
+        ax: the matplotlib axes to draw on (a new figure if ``None``).
+        log_x: milliseconds on a log scale.
+    """
     ax = _axes(ax)
     for s in stats:
         ordered = sorted(x * 1000 for x in s.samples)
-        ax.step(ordered, [(i + 1) / len(ordered) for i in range(len(ordered))], where="post", label=s.name)
-    ax.set_xlabel("milliseconds")
+        (line,) = ax.step(ordered, [(i + 1) / len(ordered) for i in range(len(ordered))], where="post", label=s.name)
+        color = line.get_color()
+        for share, value, marker in ((0.5, s.p50, "o"), (0.99, s.p99, "D")):
+            ax.scatter([value * 1000], [share], marker=marker, s=45, color=color, edgecolors="black", zorder=3)
+            ax.annotate(f"p{share * 100:g} {value * 1000:.3g} ms", (value * 1000, share), xytext=(6, -10),
+                        textcoords="offset points", fontsize=8, color=color)
+    if log_x:
+        ax.set_xscale("log")
+    ax.set_xlabel("milliseconds (log scale)" if log_x else "milliseconds")
     ax.set_ylabel("share of samples ≤ x")
+    ax.set_yticks([0, 0.25, 0.5, 0.75, 0.99], ["0", "0.25", "0.5 (p50)", "0.75", "0.99 (p99)"])
     ax.set_ylim(0, 1.02)
-    ax.grid(alpha=0.3)
-    ax.legend()
+    ax.grid(alpha=0.3, which="both" if log_x else "major")
+    ax.legend(fontsize=8, loc="lower right")
     return ax
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import struct
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -143,6 +145,24 @@ def test_close_payloads():
             fr.close_payload(code)
     with pytest.raises(fr.FrameUsageError, match="too long"):
         fr.close_payload(1000, "x" * 124)
+
+
+@pytest.mark.parametrize("code", [999, 1000, 1003, 1004, 1005, 1006, 1011, 1013, 1014, 1015, 1016, 2000, 2999, 3000,
+                                  4999, 5000])
+def test_close_payload_and_parse_close_agree_on_every_code(code):
+    """A code close_payload builds is one parse_close accepts, and the reverse (RFC 6455 §7.4.2)."""
+    wire = struct.pack("!H", code)
+    try:
+        fr.parse_close(wire)
+        parsed = True
+    except fr.InvalidFrame:
+        parsed = False
+    try:
+        built = fr.close_payload(code) == wire
+    except fr.FrameUsageError:
+        built = False
+    assert built == parsed
+    assert parsed == (code in (1000, 1003, 1011, 1013, 1014) or 3000 <= code <= 4999)
 
 
 # --- fragmentation -------------------------------------------------------------------------

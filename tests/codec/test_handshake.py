@@ -90,6 +90,19 @@ def test_response_round_trip_and_check():
     hs.check_response(parsed, RFC_KEY, subprotocols=["chat"])
 
 
+def test_check_response_refuses_an_extension_the_client_did_not_offer():
+    """RFC 6455 §4.1: an extension in the response that the client did not offer fails the connection."""
+    plain = hs.build_request("h:1", key=RFC_KEY)
+    accepted = hs.build_response(plain, extensions=["permessage-deflate; server_max_window_bits=12"])
+    with pytest.raises(InvalidHandshake) as refused:
+        hs.check_response(accepted, RFC_KEY)
+    assert refused.value.header == "Sec-WebSocket-Extensions"
+    hs.check_response(accepted, RFC_KEY, extensions=["permessage-deflate; client_max_window_bits"])  # offered
+    with pytest.raises(InvalidHandshake, match="x-webkit-deflate-frame"):
+        hs.check_response(hs.build_response(plain, extensions=["permessage-deflate", "x-webkit-deflate-frame"]),
+                          RFC_KEY, extensions=["permessage-deflate"])
+
+
 def test_split_head_keeps_what_follows():
     head, rest = hs.split_head(b"HTTP/1.1 101 OK\r\nA: b\r\n\r\n\x81\x00")
     assert head.endswith(b"\r\n\r\n") and rest == b"\x81\x00"
@@ -170,7 +183,8 @@ def test_reject_response_for_a_wrong_version_names_13():
         hs.check_request(GOOD.with_header("Sec-WebSocket-Version", "8"))
     response = hs.reject_response(info.value)
     assert response.status == 426
-    assert response.headers.get("Sec-WebSocket-Version") == "13"
+    assert response.headers.get("Sec-WebSocket-Version") == "13"  # RFC 6455 §4.2.2, §4.4
+    assert response.headers.get("Upgrade") == "websocket"  # RFC 9110 §15.5.22: a 426 MUST carry Upgrade
     parsed = hs.parse_response(response.to_bytes())
     assert parsed.body == response.body and b"Sec-WebSocket-Version" in parsed.body
 

@@ -355,10 +355,14 @@ def iter_frames(data: bytes, **options: object) -> Iterator[Frame]:
 def close_payload(code: int = CloseCode.NORMAL_CLOSURE, reason: str = "") -> bytes:
     """The payload of a close frame: a 2-byte code, then a UTF-8 reason.
 
+    Only codes that may travel in a frame are accepted: the defined ones except the local-only 1005, 1006 and 1015
+    (so not the reserved 1004, nor 1016-2999, which are unassigned), and 3000-4999 (registered and private).
+    :func:`parse_close` accepts exactly the same codes.
+
     Raises:
         FrameUsageError: the code may not be sent, or the payload is over 125 bytes.
     """
-    if code in LOCAL_ONLY_CODES or not (1000 <= code < 5000):
+    if not _valid_close_code(code):  # the same rule parse_close applies to what arrives (RFC 6455 §7.4.2)
         raise FrameUsageError(f"close code {code} may not be sent in a frame")
     payload = struct.pack("!H", code) + reason.encode("utf-8")
     if len(payload) > MAX_CONTROL_PAYLOAD:
@@ -367,6 +371,7 @@ def close_payload(code: int = CloseCode.NORMAL_CLOSURE, reason: str = "") -> byt
 
 
 def _valid_close_code(code: int) -> bool:
+    """Whether ``code`` may travel in a close frame (RFC 6455 §7.4.2, and the IANA registry for 1012-1014)."""
     if 3000 <= code < 5000:
         return True  # registered (3xxx) and private (4xxx) codes
     return code in CloseCode.__members__.values() and code not in LOCAL_ONLY_CODES

@@ -358,13 +358,20 @@ def check_response(
     key: str,
     *,
     subprotocols: Iterable[str] = (),
+    extensions: Iterable[str] = (),
 ) -> None:
-    """Check a server's answer as a client must (RFC 6455 §4.1).
+    """Check a server's answer as a client must (RFC 6455 §4.1, the client's checks 1-6).
+
+    The status is 101; ``Upgrade`` and ``Connection`` name the upgrade; ``Sec-WebSocket-Accept`` matches the key;
+    every extension in ``Sec-WebSocket-Extensions`` is one the client offered; the subprotocol, if any, is one the
+    client offered. Any other answer fails the connection.
 
     Args:
         response: the parsed response.
         key: the ``Sec-WebSocket-Key`` the client sent.
         subprotocols: the subprotocols the client offered.
+        extensions: the extensions the client offered, as sent (``"permessage-deflate; client_max_window_bits"``)
+            or by name; only the names (before the first ``;``) are compared.
 
     Raises:
         InvalidHandshake: names the first field that is wrong.
@@ -379,10 +386,21 @@ def check_response(
     expected = accept_key(key)
     if h.get("Sec-WebSocket-Accept") != expected:
         raise InvalidHandshake("Sec-WebSocket-Accept", expected, h.get("Sec-WebSocket-Accept"))
+    offered_extensions = {_extension_name(offer) for value in extensions for offer in value.split(",")}
+    for value in h.get_all("Sec-WebSocket-Extensions"):
+        for accepted in value.split(","):
+            if accepted.strip() and _extension_name(accepted) not in offered_extensions:
+                raise InvalidHandshake("Sec-WebSocket-Extensions", f"one of {sorted(offered_extensions)}",
+                                       accepted.strip())
     chosen = h.get("Sec-WebSocket-Protocol")
     offered = list(subprotocols)
     if chosen is not None and chosen not in offered:
         raise InvalidHandshake("Sec-WebSocket-Protocol", f"one of {offered}", chosen)
+
+
+def _extension_name(value: str) -> str:
+    """The extension's name in one element of ``Sec-WebSocket-Extensions`` (before its parameters)."""
+    return value.split(";", 1)[0].strip().lower()
 
 
 # --- the server's side ------------------------------------------------------
@@ -479,17 +497,20 @@ def build_response(
 def reject_response(error: InvalidHandshake) -> Response:
     """The response a server sends instead of 101 when a request fails a check.
 
-    A 426 for a wrong version carries ``Sec-WebSocket-Version: 13`` as
-    RFC 6455 §4.4 asks, so that the client can retry with a version the
-    server speaks; a 426 for a missing upgrade carries ``Upgrade: websocket``.
+    A refusal of a wrong version carries ``Sec-WebSocket-Version: 13``, as
+    RFC 6455 §4.2.2 and §4.4 require, so that the client can retry with a
+    version the server speaks (the RFC names 426 as one appropriate status;
+    its own example in §4.4 answers 400). Every 426 also carries
+    ``Upgrade: websocket``: RFC 9110 §15.5.22 says a 426 MUST say which
+    protocol to upgrade to.
     """
     body = f"Failed to open a WebSocket connection: {error}.\n".encode()
     fields = [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body)))]
+    if error.status == 426:
+        fields.append(("Upgrade", "websocket"))
     if error.header == "Sec-WebSocket-Version":
         fields.append(("Sec-WebSocket-Version", VERSION))
-    elif error.status == 426:
-        fields.append(("Upgrade", "websocket"))
-    elif error.status == 405:
+    if error.status == 405:
         fields.append(("Allow", "GET"))
     fields.append(("Connection", "close"))
     reason = _REASONS.get(error.status, "Error")

@@ -1,13 +1,16 @@
-"""Quiz: questions with answers revealed on demand, and a score."""
+"""Quiz: questions with shuffled choices, answers revealed on demand, and a score of first attempts."""
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import html
+import random
+from collections.abc import Sequence
 
 import ipywidgets as widgets
 
-__all__ = ["Question", "Quiz"]
+__all__ = ["Question", "Quiz", "arrange"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -33,28 +36,62 @@ class Question:
             raise ValueError(f"answer {self.answer} is not one of the {len(self.choices)} choices of {self.text!r}")
 
 
+def arrange(questions: Sequence[Question], seed: int = 0) -> list[tuple[int, ...]]:
+    """The order in which each question's choices are shown, balanced by construction.
+
+    Each question's right answer goes to the position (among its own choices) that has held the fewest right
+    answers so far, ties broken by a random generator seeded with ``seed``; the other choices fill the remaining
+    positions in a seeded random order. So the right answers spread evenly over the positions (for questions of
+    three choices, no position holds more than a third of them, plus one), the order is the same on every run, and
+    adding questions at the end leaves the earlier ones as they were.
+
+    Returns:
+        For each question, the indices of its ``choices`` in the order shown.
+    """
+    rng = random.Random(seed)
+    held: collections.Counter[int] = collections.Counter()
+    orders = []
+    for question in questions:
+        positions = range(len(question.choices))
+        fewest = min(held[p] for p in positions)
+        target = rng.choice([p for p in positions if held[p] == fewest])
+        held[target] += 1
+        others = [i for i in positions if i != question.answer]
+        rng.shuffle(others)
+        others.insert(target, question.answer)
+        orders.append(tuple(others))
+    return orders
+
+
 class Quiz(widgets.VBox):
-    """Each question with its choices, a Check button, and a Reveal button; the score on top.
+    """Each question with its choices (shuffled with a fixed seed), a Check button, and a Reveal button; the score.
+
+    The first attempt at a question is the one scored: checking a wrong answer, or revealing the answer before
+    checking, counts the question as missed, even if a later attempt is right. Every answer explains itself and links
+    to the notebook that teaches it.
 
     Args:
         questions: the questions.
         title: shown above them.
+        seed: the seed of the choices' order (see :func:`arrange`).
 
     Attributes:
-        answered: question index → whether the chosen answer was right.
+        answered: question index → whether the first attempt was right.
+        orders: question index → the indices of its choices in the order shown.
     """
 
-    def __init__(self, questions: list[Question], title: str = "Quiz") -> None:
+    def __init__(self, questions: Sequence[Question], title: str = "Quiz", *, seed: int = 0) -> None:
         if not questions:
             raise ValueError("a quiz needs at least one question")
         self.questions = list(questions)
+        self.orders = arrange(self.questions, seed)
         self.answered: dict[int, bool] = {}
         self._score = widgets.HTML()
         self._choices: list[widgets.RadioButtons] = []
         self._feedback: list[widgets.HTML] = []
         boxes = []
         for number, question in enumerate(self.questions):
-            choices = widgets.RadioButtons(options=list(question.choices), value=None,
+            choices = widgets.RadioButtons(options=[question.choices[i] for i in self.orders[number]], value=None,
                                            layout=widgets.Layout(width="auto"))
             feedback = widgets.HTML()
             check = widgets.Button(description="Check", layout=widgets.Layout(width="auto"))
@@ -73,26 +110,44 @@ class Quiz(widgets.VBox):
         self.add_class("wskit-quiz")
         self._update_score()
 
+    def position(self, number: int) -> int:
+        """Where the right answer of question ``number`` is shown (0 = first)."""
+        return self.orders[number].index(self.questions[number].answer)
+
+    def shown(self, number: int) -> tuple[str, ...]:
+        """The choices of question ``number`` in the order shown."""
+        return tuple(self.questions[number].choices[i] for i in self.orders[number])
+
     def choose(self, number: int, choice: int) -> None:
-        """Pick choice ``choice`` of question ``number`` (what a click on a radio button does)."""
+        """Pick choice ``choice`` (an index into the question's ``choices``) of question ``number``."""
         self._choices[number].value = self.questions[number].choices[choice]
 
     def check(self, number: int) -> bool | None:
-        """Check the chosen answer of question ``number``; ``None`` if nothing is chosen yet."""
+        """Check the chosen answer of question ``number``; ``None`` if nothing is chosen yet.
+
+        Only the first check (or reveal) of a question changes the score.
+        """
         question, chosen = self.questions[number], self._choices[number].value
         if chosen is None:
             self._feedback[number].value = "<i>pick an answer first</i>"
             return None
         right = question.choices.index(chosen) == question.answer
-        self.answered[number] = right
-        verdict = "<span style='color:#1a7f37'>✓ right.</span>" if right else \
-            "<span style='color:#cf222e'>✗ not quite. Try again, or reveal the answer.</span>"
-        self._feedback[number].value = verdict + (f" {self._explain(question)}" if right else "")
+        first = number not in self.answered
+        if first:
+            self.answered[number] = right
+        scored = "" if first else " <span style='color:#777'>(the score keeps your first attempt)</span>"
+        if right:
+            verdict = "<span style='color:#1a7f37'>✓ right.</span>" + scored + f" {self._explain(question)}"
+        else:
+            verdict = ("<span style='color:#cf222e'>✗ not quite. Try again, or reveal the answer.</span>" + scored
+                       + (" <span style='color:#777'>(scored as missed: only the first attempt counts)</span>"
+                          if first else ""))
+        self._feedback[number].value = verdict
         self._update_score()
         return right
 
     def reveal(self, number: int) -> None:
-        """Show the right answer of question ``number`` (it then scores as not answered right)."""
+        """Show the right answer of question ``number`` (if not yet attempted, it scores as missed)."""
         question = self.questions[number]
         self.answered.setdefault(number, False)
         self._feedback[number].value = (
@@ -109,13 +164,13 @@ class Quiz(widgets.VBox):
 
     @property
     def score(self) -> int:
-        """Questions answered right."""
+        """Questions whose first attempt was right."""
         return sum(self.answered.values())
 
     def _update_score(self) -> None:
         self._score.value = (
             f"<b>Score: {self.score} / {len(self.questions)}</b> "
-            f"<span style='color:#777'>({len(self.answered)} attempted)</span>"
+            f"<span style='color:#777'>({len(self.answered)} attempted; the first attempt at each one counts)</span>"
         )
 
     def __repr__(self) -> str:
