@@ -184,10 +184,12 @@ class LoadResult:
         over_time.set_ylabel("latency (ms)")
         over_time.set_title("Latency over time")
         over_time.legend()
-        qs = [0, 50, 75, 90, 95, 99, 99.5, 99.9, 99.99, 100]
-        curve.plot([100 / (100 - q) if q < 100 else 10_000 for q in qs], [self.percentile(q) for q in qs], "o-")
+        qs = [0, 50, 75, 90, 95, 99, 99.5, 99.9, 99.99]
+        curve.plot([100 / (100 - q) for q in qs], [self.percentile(q) for q in qs], "o-", label="percentiles")
+        curve.plot([100_000], [self.percentile(100)], "s", color="tab:red", label="max")  # its own place, after 99.99
         curve.set_xscale("log")
-        curve.set_xticks([1, 2, 10, 100, 1000, 10_000], ["0", "50", "90", "99", "99.9", "max"])
+        curve.set_xticks([1, 2, 10, 100, 1000, 10_000, 100_000], ["0", "50", "90", "99", "99.9", "99.99", "max"])
+        curve.legend()
         curve.set_xlabel("percentile")
         curve.set_ylabel("latency (ms)")
         curve.set_title("Percentile curve: the tail")
