@@ -21,9 +21,15 @@ from websockets.http11 import Request as WSRequest
 from websockets.http11 import Response as WSResponse
 
 from ..codec.handshake import Headers, Request, Response
-from .log import TrafficLog
+from .log import MAX_TARGET, RECORD_OVERHEAD, TrafficLog, redact
 
 __all__ = ["LoggedClientConnection", "LoggedServerConnection", "to_request", "to_response"]
+
+
+def _target(path: str) -> str:
+    """A request target as the log keeps it: secrets redacted, at most ``MAX_TARGET`` characters."""
+    path = redact(path)
+    return path if len(path) <= MAX_TARGET else path[: MAX_TARGET - 1] + "…"
 
 
 def to_request(request: WSRequest) -> Request:
@@ -60,7 +66,7 @@ class _Logged:
         # written out twice, sent and received, so that each frame costs one Python call: the benchmark
         # holds wskit's echo within 10% of a bare websockets server.
         records, clock = log._records, time.perf_counter
-        keep, maxlen, append = log.max_data, log._records.maxlen, log._records.append
+        keep, maxlen, append, overhead = log.max_data, log._records.maxlen, log._records.append, RECORD_OVERHEAD
         text, binary = Opcode.TEXT, Opcode.BINARY
 
         def logged_send_frame(frame: Frame) -> None:
@@ -68,10 +74,13 @@ class _Logged:
             opcode = frame.opcode
             if frame.fin and (opcode is binary or opcode is text):
                 data = frame.data
-                entry = (clock(), "sent", "TEXT" if opcode is text else "BINARY", len(data), data[:keep], conn)
-                if len(records) == maxlen:
-                    log.dropped += 1
+                head = data[:keep] if data.__class__ is bytes else bytes(data[:keep])
+                entry = (clock(), "sent", "TEXT" if opcode is text else "BINARY", len(data), head, conn)
+                cost = overhead + len(head)
+                if len(records) >= maxlen or log._held + cost > log.max_bytes:
+                    log._make_room(cost)
                 append(entry)
+                log._held += cost
                 if log._watchers:
                     log._wake(entry)
             else:
@@ -82,10 +91,13 @@ class _Logged:
             opcode = frame.opcode
             if frame.fin and (opcode is binary or opcode is text) and "received" not in self._wskit_partial:
                 data = frame.data
-                entry = (clock(), "received", "TEXT" if opcode is text else "BINARY", len(data), data[:keep], conn)
-                if len(records) == maxlen:
-                    log.dropped += 1
+                head = data[:keep] if data.__class__ is bytes else bytes(data[:keep])
+                entry = (clock(), "received", "TEXT" if opcode is text else "BINARY", len(data), head, conn)
+                cost = overhead + len(head)
+                if len(records) >= maxlen or log._held + cost > log.max_bytes:
+                    log._make_room(cost)
                 append(entry)
+                log._held += cost
                 if log._watchers:
                     log._wake(entry)
             else:
@@ -188,7 +200,7 @@ class LoggedServerConnection(_Logged, ServerConnection):
             self.wskit_answered = True
             if response.status_code == 101:
                 self.wskit_opened = True
-                log.add("event", "OPEN", conn=conn, info=self.request.path if self.request else "")
+                log.add("event", "OPEN", conn=conn, info=_target(self.request.path) if self.request else "")
             else:
                 body = bytes(response.body or b"").decode("utf-8", "replace").strip()
                 log.add("event", "REJECTED", conn=conn, code=response.status_code, info=body)
@@ -216,6 +228,6 @@ class LoggedClientConnection(_Logged, ClientConnection):
             # Runs as the 101 is parsed, before any frame that came with it.
             process_response(response)  # raises if the handshake is refused
             self.wskit_opened = True
-            log.add("event", "OPEN", conn=conn, info=self.protocol.uri.resource_name)
+            log.add("event", "OPEN", conn=conn, info=_target(self.protocol.uri.resource_name))
 
         self.protocol.process_response = logged_process_response
