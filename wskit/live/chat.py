@@ -176,6 +176,6 @@ class ChatServer(Server):
                      info=f"{self._names.get(member)} is too slow: {held} bytes waiting (bound "
                           f"{self.max_backlog_bytes}); disconnected with {TOO_SLOW} (try again later) "
                           "so that the others are not held up")
-        closing = asyncio.ensure_future(member.close(TOO_SLOW, "too slow: backlog full, try again later"))
+        closing = asyncio.ensure_future(member.close(TOO_SLOW, "too slow: message backlog full"))
         self._closing.add(closing)  # keep a reference until it is done
         closing.add_done_callback(self._closing.discard)

@@ -130,7 +130,7 @@ def summarize_request(request: Request) -> tuple[Request, int, int]:
 
     The copy keeps the method, the target (redacted, at most ``MAX_TARGET`` characters), and at most
     ``MAX_KEPT_HEADERS`` lines of :data:`KEPT_HEADERS` (each value at most ``MAX_HEADER_VALUE`` characters,
-    secrets redacted): at most about 10 KB, whatever the peer sent.
+    secrets redacted), whatever the peer sent.
     """
     headers, omitted, omitted_bytes = _summarize_headers(request.headers)
     target = _bounded(redact(request.target), MAX_TARGET)
@@ -289,8 +289,9 @@ class TrafficLog:
 
     The true bound: a log holds at most ``max_bytes + max_handshake_bytes``
     (with the defaults 4 MiB + 1 MiB) whatever its peers send. A handshake
-    costs at most about 10 KB (its summary: :func:`summarize_request`), a
-    record at most ``RECORD_OVERHEAD + 4 * (max_data + max_info)`` bytes.
+    summary (:func:`summarize_request`) counts at most about 64 KB (a usual
+    one about 2 KB), a record at most ``RECORD_OVERHEAD + 4 * (max_data +
+    max_info)`` bytes (about 9 KB with the defaults; a frame about 600 B).
     """
 
     def __init__(

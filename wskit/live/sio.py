@@ -349,28 +349,26 @@ class SocketIOServer(_loop.LiveObject):
     async def _start(self, port: int) -> None:
         limit = self.max_http_buffer_size
 
-        @web.middleware
-        async def bounded_posts(request: web.Request, handler: Any) -> web.StreamResponse:
-            # python-engineio raises on a POST body over max_http_buffer_size; aiohttp then sends no answer.
-            # Answer it here, before anything is read: 413 Content Too Large.
-            if request.method == "POST" and (request.content_length or 0) > limit:
-                self.log.add("event", "REJECTED", code=413,
-                             info=f"a {request.content_length}-byte POST; at most {limit} bytes are accepted")
-                return web.Response(status=413, text=f"Engine.IO: a POST body is limited to {limit} bytes\n")
-            try:
-                return await handler(request)
-            except web.HTTPRequestEntityTooLarge as exc:  # a chunked body that grew too big while read
-                self.log.add("event", "REJECTED", code=413, info="a POST body over the limit")
-                return web.Response(status=413, text=exc.text or "")
+        limit, log, sio = self.max_http_buffer_size, self.log, self.sio
 
-        app = web.Application(middlewares=[bounded_posts], client_max_size=limit + 1024)
-        self.sio.attach(app)
+        async def engineio(request: web.Request) -> web.StreamResponse:
+            # python-engineio drops a POST body over max_http_buffer_size with no answer: answer it here, before
+            # anything is read, with 413 Content Too Large. (A route of our own, not a middleware: aiohttp caches
+            # middleware chains globally, which would keep every server alive.)
+            if request.method == "POST" and (request.content_length or 0) > limit:
+                log.add("event", "REJECTED", code=413,
+                        info=f"a {request.content_length}-byte POST; at most {limit} bytes are accepted")
+                return web.Response(status=413, text=f"Engine.IO: a POST body is limited to {limit} bytes\n")
+            return await sio.handle_request(request)
+
+        app = web.Application()
+        for method in ("GET", "POST", "OPTIONS"):
+            app.router.add_route(method, "/socket.io/", engineio)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5, handle_signals=False)
         await self._runner.setup()
         loop = asyncio.get_running_loop()
         factory = self._runner.server
         assert factory is not None
-        log = self.log
         self._listener = await loop.create_server(lambda: _Counted(factory(), log), self.host, port)
         self.port: int = self._listener.sockets[0].getsockname()[1]
 
