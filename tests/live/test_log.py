@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -83,10 +84,8 @@ def test_a_cell_waiting_on_a_full_log_does_not_slow_the_loop():
 
     def waiter(log):
         while not stop.is_set():
-            try:
+            with contextlib.suppress(TimeoutError):
                 log.wait_for(lambda r: r.opcode == "never", timeout=0.5)
-            except TimeoutError:
-                pass
 
     waiters = [threading.Thread(target=waiter, args=(log,), daemon=True) for log in (srv.log, c.log)]
     for thread in waiters:

@@ -343,6 +343,8 @@ class SocketIOServer(_loop.LiveObject):
                 return await result if inspect.isawaitable(result) else result
             finally:
                 tap.forget(sid)
+                if tap.sessions > 2 * len(self.sio.eio.sockets) + 64:  # some were numbered after they ended
+                    tap.tidy()
 
         handlers["disconnect"] = disconnect
 
