@@ -23,7 +23,65 @@ from websockets.http11 import Response as WSResponse
 from ..codec.handshake import Headers, Request, Response
 from .log import MAX_TARGET, RECORD_OVERHEAD, TrafficLog, redact
 
-__all__ = ["LoggedClientConnection", "LoggedServerConnection", "to_request", "to_response"]
+__all__ = [
+    "PRIVATE_HOOKS",
+    "LoggedClientConnection",
+    "LoggedServerConnection",
+    "check_private_hooks",
+    "to_request",
+    "to_response",
+]
+
+#: What this module reaches inside ``websockets`` that is not its documented API: (where, attribute, the
+#: parameters it must take). ``pyproject.toml`` pins ``websockets`` below the next untested major, and
+#: ``tests/live/test_private_hooks.py`` runs :func:`check_private_hooks`, which names any that moved.
+PRIVATE_HOOKS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("websockets.protocol.Protocol", "send_frame", ("self", "frame")),
+    ("websockets.protocol.Protocol", "recv_frame", ("self", "frame")),
+    ("websockets.protocol.Protocol", "data_to_send", ("self",)),
+    ("websockets.protocol.Protocol", "receive_data", ("self", "data")),
+    ("websockets.server.ServerProtocol", "send_response", ("self", "response")),
+    ("websockets.client.ClientProtocol", "process_response", ("self", "response")),
+    ("websockets.asyncio.connection.Connection", "connection_lost", ("self", "exc")),
+)
+#: Instance attributes read on a live protocol.
+PRIVATE_ATTRIBUTES = ("handshake_exc", "send_frame", "recv_frame", "data_to_send", "receive_data")
+
+
+def check_private_hooks() -> None:
+    """Check that every private hook of ``websockets`` this module patches is where it was.
+
+    Raises:
+        RuntimeError: naming the attribute that moved (or changed its parameters) and the installed version.
+    """
+    import importlib
+    import inspect
+
+    import websockets
+    from websockets.client import ClientProtocol
+    from websockets.server import ServerProtocol
+    from websockets.uri import parse_uri
+
+    def moved(what: str) -> RuntimeError:
+        return RuntimeError(
+            f"websockets {websockets.version.version} moved {what}, which wskit's traffic log patches "
+            "(wskit/live/_traffic.py); install the version pinned in pyproject.toml"
+        )
+
+    for where, attribute, parameters in PRIVATE_HOOKS:
+        module, _, name = where.rpartition(".")
+        owner = getattr(importlib.import_module(module), name, None)
+        function = getattr(owner, attribute, None)
+        if not callable(function):
+            raise moved(f"{where}.{attribute}")
+        if tuple(inspect.signature(function).parameters) != parameters:
+            raise moved(f"{where}.{attribute}{inspect.signature(function)} (expected {', '.join(parameters)})")
+    for protocol in (ServerProtocol(), ClientProtocol(parse_uri("ws://127.0.0.1/"))):
+        for attribute in PRIVATE_ATTRIBUTES:
+            if not hasattr(protocol, attribute):
+                raise moved(f"{type(protocol).__name__}().{attribute}")
+    if not hasattr(ClientProtocol(parse_uri("ws://127.0.0.1/")).uri, "resource_name"):
+        raise moved("ClientProtocol().uri.resource_name")
 
 
 def _target(path: str) -> str:

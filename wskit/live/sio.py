@@ -221,6 +221,43 @@ def _counted_session(log: TrafficLog) -> aiohttp.ClientSession:
     return aiohttp.ClientSession(connector=connector)
 
 
+def check_private_hooks() -> None:
+    """Check what this module relies on inside aiohttp, python-engineio and python-socketio.
+
+    Raises:
+        RuntimeError: naming what moved and the version installed.
+    """
+    import engineio.async_socket
+
+    def moved(library: str, what: str) -> RuntimeError:
+        from importlib.metadata import version
+
+        return RuntimeError(f"{library} {version(library)} moved {what}, which wskit/live/sio.py relies on; "
+                            "install the version pinned in pyproject.toml")
+
+    async def factory() -> Any:
+        connector = aiohttp.TCPConnector()
+        try:
+            return getattr(connector, "_factory", None)
+        finally:
+            await connector.close()
+
+    made = asyncio.run(factory())
+    if not callable(made) or not isinstance(made(), ResponseHandler):
+        raise moved("aiohttp", "TCPConnector._factory (a ResponseHandler factory)")
+    source = inspect.getsource(engineio.async_socket) + inspect.getsource(engineio.async_client)
+    for line in ("%s: Sending packet %s data %s", "%s: Received packet %s data %s", "Sending packet %s data %s"):
+        if line not in source:
+            raise moved("python-engineio", f"its packet log line {line!r}")
+    server = socketio.AsyncServer(async_mode="aiohttp", serializer=_bounded_packet(1))
+    if not isinstance(getattr(server.eio, "handlers", None), dict) or "disconnect" not in server.eio.handlers:
+        raise moved("python-engineio", "AsyncServer.handlers['disconnect']")
+    if not isinstance(getattr(server.eio, "sockets", None), dict):
+        raise moved("python-engineio", "AsyncServer.sockets")
+    if server.packet_class.__mro__[1] is not socketio.packet.Packet:
+        raise moved("python-socketio", "AsyncServer(serializer=<a Packet subclass>)")
+
+
 def _on_loop() -> bool:
     return threading.current_thread().name == _loop.THREAD_NAME
 
