@@ -28,6 +28,7 @@ import queue
 import threading
 import time
 import traceback
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -358,6 +359,7 @@ class SocketIOServer(_loop.LiveObject):
         )
         self._tap.alive = lambda: self.sio.eio.sockets
         self._forget_ended_sessions()
+        self._tasks = self._track_tasks()
         self._runner: web.AppRunner | None = None
         self._listener: asyncio.base_events.Server | None = None
         try:
@@ -384,6 +386,24 @@ class SocketIOServer(_loop.LiveObject):
                     tap.tidy()
 
         handlers["disconnect"] = disconnect
+
+    def _track_tasks(self) -> weakref.WeakSet[asyncio.Future[Any]]:
+        """Keep (weakly) the background tasks Engine.IO starts, so that :meth:`stop` can end them.
+
+        Each session's ping task sleeps ``ping_interval`` between pings, and would hold the whole server
+        (and its log) that long after a stop.
+        """
+        tasks: weakref.WeakSet[asyncio.Future[Any]] = weakref.WeakSet()
+        start = self.sio.eio.start_background_task
+
+        def tracked(target: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+            task = start(target, *args, **kwargs)
+            if isinstance(task, asyncio.Future):
+                tasks.add(task)
+            return task
+
+        self.sio.eio.start_background_task = tracked
+        return tasks
 
     async def _start(self, port: int) -> None:
         limit = self.max_http_buffer_size
@@ -527,8 +547,14 @@ class SocketIOServer(_loop.LiveObject):
             async def close() -> None:
                 if listener is not None:  # first stop listening, so that no client reconnects to us
                     listener.close()
+                if self.sio.eio.sockets:  # every client, at once (else aiohttp waits for each to go)
+                    await self.sio.eio.disconnect()
                 await self.sio.shutdown()
                 await runner.cleanup()
+                leftovers = [task for task in self._tasks if not task.done()]
+                for task in leftovers:
+                    task.cancel()
+                await asyncio.gather(*leftovers, return_exceptions=True)
                 if listener is not None:
                     await listener.wait_closed()
 
@@ -757,8 +783,8 @@ class SocketIOClient(_loop.LiveObject):
     def disconnect(self) -> None:
         """Disconnect (safe to call twice)."""
         try:
-            if self._logger.handlers:
-                _loop.run(self.sio.disconnect(), self.timeout)
+            if self._logger.handlers:  # shutdown, not disconnect: it also stops a reconnection under way
+                _loop.run(self.sio.shutdown(), self.timeout)
         finally:
             _untap(self._logger, self._tap)
             _loop.unregister(self)
