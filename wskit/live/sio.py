@@ -179,10 +179,17 @@ class _Counted(asyncio.Protocol):
 
     def __init__(self, inner: Any, log: TrafficLog) -> None:
         self._inner, self._log = inner, log
+        self._transport: Any = None
 
     def connection_made(self, transport: Any) -> None:
+        self._transport = transport
         _count_writes(transport, self._log)
         self._inner.connection_made(transport)
+
+    def abort(self) -> None:
+        """Drop the connection now (no goodbye)."""
+        if self._transport is not None:
+            self._transport.abort()
 
     def data_received(self, data: bytes) -> None:
         self._log.bytes_received += len(data)
@@ -192,6 +199,7 @@ class _Counted(asyncio.Protocol):
         return self._inner.eof_received()
 
     def connection_lost(self, exc: Exception | None) -> None:
+        self._transport = None
         self._inner.connection_lost(exc)
 
     def pause_writing(self) -> None:
@@ -362,6 +370,7 @@ class SocketIOServer(_loop.LiveObject):
         self._tasks = self._track_tasks()
         self._runner: web.AppRunner | None = None
         self._listener: asyncio.base_events.Server | None = None
+        self._connections: weakref.WeakSet[_Counted] = weakref.WeakSet()
         try:
             self._go_live(name, lambda: self._start(port))
         except BaseException:
@@ -428,7 +437,14 @@ class SocketIOServer(_loop.LiveObject):
         loop = asyncio.get_running_loop()
         factory = self._runner.server
         assert factory is not None
-        self._listener = await loop.create_server(lambda: _Counted(factory(), log), self.host, port)
+        connections = self._connections
+
+        def counted() -> _Counted:
+            connection = _Counted(factory(), log)
+            connections.add(connection)
+            return connection
+
+        self._listener = await loop.create_server(counted, self.host, port)
         self.port: int = self._listener.sockets[0].getsockname()[1]
 
     @property
@@ -547,8 +563,8 @@ class SocketIOServer(_loop.LiveObject):
             async def close() -> None:
                 if listener is not None:  # first stop listening, so that no client reconnects to us
                     listener.close()
-                if self.sio.eio.sockets:  # every client, at once (else aiohttp waits for each to go)
-                    await self.sio.eio.disconnect()
+                for connection in list(self._connections):  # drop them all at once, as a restart would: the
+                    connection.abort()  # clients reconnect (an Engine.IO close would tell them not to)
                 await self.sio.shutdown()
                 await runner.cleanup()
                 leftovers = [task for task in self._tasks if not task.done()]
