@@ -76,16 +76,25 @@ def echo_rate(client, count: int = 400) -> float:
 def test_a_cell_waiting_on_a_full_log_does_not_slow_the_loop():
     srv = wskit.EchoServer()
     c = wskit.connect(srv.url)
-    for log in (srv.log, c.log):  # full logs
-        for i in range(log._records.maxlen):
-            log.add("sent", "TEXT", size=5, data=f"x{i}")
+    for i in range(5_000):  # full logs of real traffic: 10,000 records each
+        c.send(f"x{i}")
+    for i in range(5_000):
+        assert c.recv() == f"x{i}"
+    assert len(c.log) == c.log._records.maxlen
     without = max(echo_rate(c) for _ in range(3))
     stop = threading.Event()
+    looked = {id(srv.log): 0, id(c.log): 0}
+    waits = {id(srv.log): 0, id(c.log): 0}
 
     def waiter(log):
+        def never(record):
+            looked[id(log)] += 1
+            return False
+
         while not stop.is_set():
+            waits[id(log)] += 1
             with contextlib.suppress(TimeoutError):
-                log.wait_for(lambda r: r.opcode == "never", timeout=0.5)
+                log.wait_for(never, timeout=0.5)
 
     waiters = [threading.Thread(target=waiter, args=(log,), daemon=True) for log in (srv.log, c.log)]
     for thread in waiters:
@@ -98,8 +107,12 @@ def test_a_cell_waiting_on_a_full_log_does_not_slow_the_loop():
         stop.set()
         for thread in waiters:
             thread.join(5)
-    print(f"echo: {without:.0f} round trips/s alone, {waiting:.0f} with a cell waiting on each full log")
+    print(f"echo: {without:.0f} round trips/s alone, {waiting:.0f} with a cell waiting on each full log; "
+          f"records looked at: {looked}")
     assert waiting >= without / 2
+    # each wait looks once at what is logged (10,000), then only at the new records (4 per round trip, 3 x 400)
+    for log in (srv.log, c.log):
+        assert looked[id(log)] <= waits[id(log)] * 10_000 + 3 * 400 * 4 + 100
 
 
 def test_wait_for_sees_records_logged_before_and_after_and_costs_only_new_ones():
