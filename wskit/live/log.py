@@ -250,6 +250,9 @@ class Handshake:
         return self.response.status == 101
 
 
+_BATCH = 0.002  # seconds a waiting cell lets records gather after a wake (its added latency, at most)
+
+
 class _Waiter:
     """A cell blocked in :meth:`TrafficLog.wait_for`: the loop hands it each new entry, no lock, no rescan."""
 
@@ -510,7 +513,8 @@ class TrafficLog:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     raise TimeoutError(f"no matching record in the traffic log within {timeout} s")
-                waiter.event.wait(remaining)
+                if waiter.event.wait(remaining) and remaining > 0.01:
+                    time.sleep(_BATCH)  # let a few records gather: one wake per batch, not per frame
                 entries = ()
         finally:
             with self._lock:
