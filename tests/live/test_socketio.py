@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import gc
+import json
+import logging
+import socket
 import threading
+import time
+import urllib.request
+import weakref
 
 import pytest
+import socketio
 
 import wskit
+from wskit.codec import frames as fr
 
 
 @pytest.fixture
@@ -136,3 +147,221 @@ def test_reconnection_after_a_restart_and_back_in_the_room(chat):
     assert rejoined and "lobby" in again.rooms(alice.sid)
     again.emit("news", "to the lobby", room="lobby")
     assert alice.recv("news") == ("news", "to the lobby")
+
+
+# --- issue 17 and 20: bounded, collectable, one API ----------------------------------------------------------
+
+
+def test_socketio_refused_is_a_live_error_and_keeps_its_bases():
+    assert issubclass(wskit.SocketIORefused, wskit.LiveError)
+    assert issubclass(wskit.SocketIORefused, ConnectionError)
+    assert issubclass(wskit.SocketIORefused, socketio.exceptions.ConnectionRefusedError)
+
+
+def test_many_servers_and_clients_leave_no_logger_and_their_logs_can_be_freed():
+    gc.collect()
+    loggers = set(logging.Logger.manager.loggerDict)
+    handlers = len(logging._handlerList)  # type: ignore[attr-defined]
+    logs = []
+    for _ in range(10):
+        srv = wskit.SocketIOServer()
+        srv.on("echo", lambda sid, data: data)
+        client = wskit.SocketIOClient(srv.url)
+        for i in range(50):
+            assert client.call("echo", i) == i
+        logs += [weakref.ref(srv.log), weakref.ref(client.log)]
+        client.close()
+        srv.close()
+    wskit.stop_all()
+    del srv, client
+    gc.collect()
+    assert set(logging.Logger.manager.loggerDict) == loggers
+    assert len(logging._handlerList) == handlers  # type: ignore[attr-defined]
+    assert [ref for ref in logs if ref() is not None] == []
+
+
+def test_the_session_map_forgets_polling_sessions_that_expire():
+    import aiohttp
+
+    from wskit.live import loop
+
+    srv = wskit.SocketIOServer(ping_interval=1, ping_timeout=1)
+    count = 10_000
+
+    async def handshakes():
+        async with aiohttp.ClientSession() as session:
+            url = f"{srv.url}/socket.io/?EIO=4&transport=polling"
+
+            async def some(n):
+                for _ in range(n):
+                    async with session.get(url) as response:
+                        assert response.status == 200 and (await response.text()).startswith("0{")
+
+            await asyncio.gather(*(some(count // 20) for _ in range(20)))
+
+    started = time.monotonic()
+    loop.run(handshakes(), timeout=180)
+    mapped = srv.sessions
+    deadline = time.monotonic() + 120
+    # python-engineio expires them (no pong within ping_interval + ping_timeout), a slice at a time
+    while len(srv.sio.eio.sockets) > 10 and time.monotonic() < deadline:
+        time.sleep(0.5)
+    alive = len(srv.sio.eio.sockets)
+    print(f"{count} polling handshakes, then their expiry, in {time.monotonic() - started:.1f} s: {mapped} sessions "
+          f"mapped; after the expiry {alive} in Engine.IO, {srv.sessions} in the map")
+    assert mapped > count * 0.5 and alive <= 10
+    assert srv.sessions <= alive + 10
+
+
+def test_a_packet_announcing_too_many_attachments_is_refused():
+    from websockets.sync.client import connect
+
+    srv = wskit.SocketIOServer()
+    srv.on("upload", lambda sid, *files: len(files))
+    with connect(srv.ws_url) as ws:
+        assert ws.recv().startswith("0{")
+        ws.send("40")
+        assert ws.recv().startswith("40{")
+        ws.send('4519999999-["upload",{"_placeholder":true,"num":0}]')  # python-socketio alone would wait for them
+        refused = srv.log.wait_for(lambda r: "binary attachments" in r.info)
+        assert "at most 10" in refused.info
+        for _ in range(200):
+            ws.send(b"\0" * 10_000)
+        ws.send('452-21["upload",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]')
+        ws.send(b"one")
+        ws.send(b"two")
+        assert ws.recv() == "4321[2]"  # two attachments are fine
+    assert srv.sio._binary_packet == {}
+
+
+def test_an_engineio_post_over_the_size_limit_gets_413():
+    srv = wskit.SocketIOServer(max_http_buffer_size=100_000)
+    bystander = client_of(srv)
+    opened = urllib.request.urlopen(f"{srv.url}/socket.io/?EIO=4&transport=polling", timeout=5).read().decode()
+    sid = json.loads(opened[1:])["sid"]
+    body = b"4" + b"x" * 200_000
+    with socket.create_connection(("127.0.0.1", srv.port), timeout=5) as sock:
+        sock.sendall(f"POST /socket.io/?EIO=4&transport=polling&sid={sid} HTTP/1.1\r\nHost: x\r\n"
+                     f"Content-Type: text/plain\r\nContent-Length: {len(body)}\r\n\r\n".encode())
+        with contextlib.suppress(OSError):  # the server may answer and close before reading it all
+            sock.sendall(body)
+        answer = sock.recv(4096)
+    assert answer.startswith(b"HTTP/1.1 413")
+    assert srv.log.wait_for(lambda r: r.opcode == "REJECTED").code == 413
+    assert bystander.call("echo", "still here") == "still here"
+
+
+def client_of(srv):
+    srv.on("echo", lambda sid, data: data)
+    return wskit.SocketIOClient(srv.url)
+
+
+def test_a_client_of_one_namespace_only_counts_logs_and_has_a_sid():
+    srv = wskit.SocketIOServer()
+
+    @srv.on("connect", namespace="/admin")
+    async def admin_connect(sid, environ, auth):
+        if (auth or {}).get("role") != "admin":
+            raise wskit.SocketIORefused("admins only")
+
+    @srv.on("whoami", namespace="/admin")
+    async def whoami(sid):
+        return sid
+
+    admin = wskit.SocketIOClient(srv.url, namespaces=["/admin"], auth={"role": "admin"})
+    admin.wait_connected(timeout=5)
+    assert admin.connections == 1 and admin.sid is not None
+    assert admin.sids == {"/admin": admin.sid}
+    assert admin.call("whoami") == admin.sid  # the first namespace is the default
+    assert [r.info for r in admin.log if r.opcode == "OPEN"] == ["/admin over websocket"]
+    with pytest.raises(wskit.SocketIORefused, match="namespace '/admin': admins only"):
+        wskit.SocketIOClient(srv.url, namespaces=["/admin"], auth={"role": "guest"})
+    both = wskit.SocketIOClient(srv.url, namespaces=["/", "/admin"], auth={"role": "admin"})
+    assert set(both.sids) == {"/", "/admin"} and both.connections == 1
+
+
+def test_the_server_methods_work_from_a_cell_and_from_a_handler():
+    srv = wskit.SocketIOServer()
+
+    @srv.on("join")
+    async def join(sid, room):
+        await srv.enter_room(sid, room)  # awaitable on the loop
+        await srv.emit("joined", room, sid, room=room)  # several arguments, as on the client
+        srv.emit("noted", room, to=sid)  # not awaited: still sent
+        return await srv.call("confirm", room, to=sid)  # the client's acknowledgement
+
+    alice = wskit.SocketIOClient(srv.url)
+    alice.on("confirm", lambda room: f"yes, {room}")
+    assert alice.call("join", "lobby") == "yes, lobby"
+    assert alice.recv("joined") == ("joined", "lobby", alice.sid)
+    assert alice.recv("noted") == ("noted", "lobby")
+    assert srv.rooms(alice.sid) == sorted([alice.sid, "lobby"])
+    srv.emit("news", "a", "b", room="lobby")  # the same signature from a cell
+    assert alice.recv("news") == ("news", "a", "b")
+    srv.leave_room(alice.sid, "lobby")
+    assert srv.rooms(alice.sid) == [alice.sid]
+    assert srv.call("confirm", "games", to=alice.sid) == "yes, games"
+    alice.close()
+    srv.close()
+    assert not srv.running and wskit.live_objects() == []
+
+
+def test_socketio_byte_counts_are_the_bytes_on_the_wire():
+    srv = wskit.SocketIOServer()
+    alice = client_of(srv)
+    assert alice.transport == "websocket"
+    alice.call("echo", "warm up")
+    srv.log.wait_for(lambda r: r.direction == "sent" and r.data == '431["warm up"]')
+    sent, received = alice.log.bytes_sent, alice.log.bytes_received
+    start = len(alice.log)
+    for _ in range(50):
+        alice.call("echo", {"move": [3, 4]})
+    records = alice.log.records[start:]
+
+    def frame(record):  # one WebSocket frame per Engine.IO packet: the client masks, the server does not
+        key = b"\0\0\0\0" if record.direction == "sent" else None
+        return len(fr.encode(fr.Frame(fr.Opcode.TEXT, record.data.encode(), mask_key=key)))
+
+    assert alice.log.bytes_sent - sent == sum(frame(r) for r in records if r.direction == "sent")
+    assert alice.log.bytes_received - received == sum(frame(r) for r in records if r.direction == "received")
+    srv.log.wait_for(lambda r: r.direction == "sent" and r.data == '4350[{"move":[3,4]}]')
+    assert (srv.log.bytes_received, srv.log.bytes_sent) == (alice.log.bytes_sent, alice.log.bytes_received)
+
+
+def test_rooms_read_from_a_cell_under_join_and_leave_churn():
+    """SocketIOServer.rooms is read on the loop (python-socketio's rooms live there): 20,000 reads here, each a
+    round trip to the loop (a million would take minutes); zero errors."""
+    srv = wskit.SocketIOServer()
+    srv.on("move", lambda sid, room: None)
+
+    @srv.on("hop")
+    async def hop(sid, room):
+        for old in srv.sio.rooms(sid):
+            if old != sid:
+                await srv.sio.leave_room(sid, old)
+        await srv.sio.enter_room(sid, room)
+
+    people = [client_of(srv) for _ in range(3)]
+    stop = threading.Event()
+
+    def churn():
+        moves = 0
+        while not stop.is_set():
+            person = people[moves % 3]
+            person.call("hop", f"room-{moves % 5}")
+            moves += 1
+
+    mover = threading.Thread(target=churn)
+    mover.start()
+    errors = reads = 0
+    try:
+        while reads < 20_000:
+            try:
+                srv.rooms(people[reads % 3].sid)
+            except RuntimeError:
+                errors += 1
+            reads += 1
+    finally:
+        stop.set()
+        mover.join(10)
+    assert errors == 0

@@ -21,9 +21,73 @@ from websockets.http11 import Request as WSRequest
 from websockets.http11 import Response as WSResponse
 
 from ..codec.handshake import Headers, Request, Response
-from .log import TrafficLog
+from .log import MAX_TARGET, RECORD_OVERHEAD, TrafficLog, redact
 
-__all__ = ["LoggedClientConnection", "LoggedServerConnection", "to_request", "to_response"]
+__all__ = [
+    "PRIVATE_HOOKS",
+    "LoggedClientConnection",
+    "LoggedServerConnection",
+    "check_private_hooks",
+    "to_request",
+    "to_response",
+]
+
+#: What this module reaches inside ``websockets`` that is not its documented API: (where, attribute, the
+#: parameters it must take). ``pyproject.toml`` pins ``websockets`` below the next untested major, and
+#: ``tests/live/test_private_hooks.py`` runs :func:`check_private_hooks`, which names any that moved.
+PRIVATE_HOOKS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("websockets.protocol.Protocol", "send_frame", ("self", "frame")),
+    ("websockets.protocol.Protocol", "recv_frame", ("self", "frame")),
+    ("websockets.protocol.Protocol", "data_to_send", ("self",)),
+    ("websockets.protocol.Protocol", "receive_data", ("self", "data")),
+    ("websockets.server.ServerProtocol", "send_response", ("self", "response")),
+    ("websockets.client.ClientProtocol", "process_response", ("self", "response")),
+    ("websockets.asyncio.connection.Connection", "connection_lost", ("self", "exc")),
+)
+#: Instance attributes read on a live protocol.
+PRIVATE_ATTRIBUTES = ("handshake_exc", "send_frame", "recv_frame", "data_to_send", "receive_data")
+
+
+def check_private_hooks() -> None:
+    """Check that every private hook of ``websockets`` this module patches is where it was.
+
+    Raises:
+        RuntimeError: naming the attribute that moved (or changed its parameters) and the installed version.
+    """
+    import importlib
+    import inspect
+
+    import websockets
+    from websockets.client import ClientProtocol
+    from websockets.server import ServerProtocol
+    from websockets.uri import parse_uri
+
+    def moved(what: str) -> RuntimeError:
+        return RuntimeError(
+            f"websockets {websockets.version.version} moved {what}, which wskit's traffic log patches "
+            "(wskit/live/_traffic.py); install the version pinned in pyproject.toml"
+        )
+
+    for where, attribute, parameters in PRIVATE_HOOKS:
+        module, _, name = where.rpartition(".")
+        owner = getattr(importlib.import_module(module), name, None)
+        function = getattr(owner, attribute, None)
+        if not callable(function):
+            raise moved(f"{where}.{attribute}")
+        if tuple(inspect.signature(function).parameters) != parameters:
+            raise moved(f"{where}.{attribute}{inspect.signature(function)} (expected {', '.join(parameters)})")
+    for protocol in (ServerProtocol(), ClientProtocol(parse_uri("ws://127.0.0.1/"))):
+        for attribute in PRIVATE_ATTRIBUTES:
+            if not hasattr(protocol, attribute):
+                raise moved(f"{type(protocol).__name__}().{attribute}")
+    if not hasattr(ClientProtocol(parse_uri("ws://127.0.0.1/")).uri, "resource_name"):
+        raise moved("ClientProtocol().uri.resource_name")
+
+
+def _target(path: str) -> str:
+    """A request target as the log keeps it: secrets redacted, at most ``MAX_TARGET`` characters."""
+    path = redact(path)
+    return path if len(path) <= MAX_TARGET else path[: MAX_TARGET - 1] + "…"
 
 
 def to_request(request: WSRequest) -> Request:
@@ -60,7 +124,7 @@ class _Logged:
         # written out twice, sent and received, so that each frame costs one Python call: the benchmark
         # holds wskit's echo within 10% of a bare websockets server.
         records, clock = log._records, time.perf_counter
-        keep, maxlen, append = log.max_data, log._records.maxlen, log._records.append
+        keep, maxlen, append, overhead = log.max_data, log._records.maxlen, log._records.append, RECORD_OVERHEAD
         text, binary = Opcode.TEXT, Opcode.BINARY
 
         def logged_send_frame(frame: Frame) -> None:
@@ -68,10 +132,13 @@ class _Logged:
             opcode = frame.opcode
             if frame.fin and (opcode is binary or opcode is text):
                 data = frame.data
-                entry = (clock(), "sent", "TEXT" if opcode is text else "BINARY", len(data), data[:keep], conn)
-                if len(records) == maxlen:
-                    log.dropped += 1
+                head = data[:keep] if data.__class__ is bytes else bytes(data[:keep])
+                entry = (clock(), "sent", "TEXT" if opcode is text else "BINARY", len(data), head, conn)
+                cost = overhead + len(head)
+                if len(records) >= maxlen or log._held + cost > log.max_bytes:
+                    log._make_room(cost)
                 append(entry)
+                log._held += cost
                 if log._watchers:
                     log._wake(entry)
             else:
@@ -82,10 +149,13 @@ class _Logged:
             opcode = frame.opcode
             if frame.fin and (opcode is binary or opcode is text) and "received" not in self._wskit_partial:
                 data = frame.data
-                entry = (clock(), "received", "TEXT" if opcode is text else "BINARY", len(data), data[:keep], conn)
-                if len(records) == maxlen:
-                    log.dropped += 1
+                head = data[:keep] if data.__class__ is bytes else bytes(data[:keep])
+                entry = (clock(), "received", "TEXT" if opcode is text else "BINARY", len(data), head, conn)
+                cost = overhead + len(head)
+                if len(records) >= maxlen or log._held + cost > log.max_bytes:
+                    log._make_room(cost)
                 append(entry)
+                log._held += cost
                 if log._watchers:
                     log._wake(entry)
             else:
@@ -188,7 +258,7 @@ class LoggedServerConnection(_Logged, ServerConnection):
             self.wskit_answered = True
             if response.status_code == 101:
                 self.wskit_opened = True
-                log.add("event", "OPEN", conn=conn, info=self.request.path if self.request else "")
+                log.add("event", "OPEN", conn=conn, info=_target(self.request.path) if self.request else "")
             else:
                 body = bytes(response.body or b"").decode("utf-8", "replace").strip()
                 log.add("event", "REJECTED", conn=conn, code=response.status_code, info=body)
@@ -216,6 +286,6 @@ class LoggedClientConnection(_Logged, ClientConnection):
             # Runs as the 101 is parsed, before any frame that came with it.
             process_response(response)  # raises if the handshake is refused
             self.wskit_opened = True
-            log.add("event", "OPEN", conn=conn, info=self.protocol.uri.resource_name)
+            log.add("event", "OPEN", conn=conn, info=_target(self.protocol.uri.resource_name))
 
         self.protocol.process_response = logged_process_response

@@ -10,12 +10,15 @@ All of them are stopped by :func:`wskit.stop_all`.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import selectors
 import shutil
 import socket
 import subprocess
 import sys
 import time
+from typing import Any
 
 from . import loop as _loop
 
@@ -29,6 +32,45 @@ INSTALL_REDIS = (
 
 class RedisMissing(RuntimeError):
     """``redis-server`` is not installed; the message says how to install it."""
+
+
+def _end(process: subprocess.Popen[Any]) -> None:
+    """Terminate ``process`` (kill it if it does not go within 5 s) and reap it."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
+    for stream in (process.stdin, process.stdout, process.stderr):
+        if stream is not None:
+            stream.close()
+
+
+def _read_line(process: subprocess.Popen[bytes], timeout: float) -> str:
+    """The first line ``process`` writes to its stdout, waiting at most ``timeout`` seconds (never for ever).
+
+    Raises:
+        TimeoutError: no whole line within ``timeout`` (the process may be hung).
+    """
+    assert process.stdout is not None
+    fd = process.stdout.fileno()
+    deadline = time.monotonic() + timeout
+    data = b""
+    with selectors.DefaultSelector() as selector:
+        selector.register(fd, selectors.EVENT_READ)
+        while b"\n" not in data:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(f"no answer within {timeout} s")
+            if not selector.select(min(remaining, 0.5)):
+                continue
+            chunk = os.read(fd, 4096)
+            if not chunk:  # the process closed its stdout (it exited)
+                break
+            data += chunk
+    return data.split(b"\n", 1)[0].decode("utf-8", "replace") + ("\n" if b"\n" in data else "")
 
 
 def _free_port() -> int:
@@ -51,18 +93,22 @@ class RedisServer(_loop.LiveObject):
         if binary is None:
             raise RedisMissing(INSTALL_REDIS)
         self.port = _free_port()
-        self.name = _loop.register(self, self.kind, name)
         self.process: subprocess.Popen[bytes] | None = subprocess.Popen(
             [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
              "--loglevel", "warning"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
-        deadline = time.monotonic() + timeout
-        while not self._answers_ping():  # an external process: nothing to await but its port
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError(f"redis-server did not start on port {self.port}")
-            time.sleep(0.02)
+        try:
+            deadline = time.monotonic() + timeout
+            while not self._answers_ping():  # an external process: nothing to await but its port
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"redis-server did not start on port {self.port} within {timeout} s")
+                time.sleep(0.02)
+        except BaseException:  # a failed start (or an interrupt) leaves no process and nothing registered
+            _end(self.process)
+            self.process = None
+            raise
+        self.name = _loop.register(self, self.kind, name)  # only once it runs
 
     def _answers_ping(self) -> bool:
         try:
@@ -84,13 +130,9 @@ class RedisServer(_loop.LiveObject):
         """Stop the server (safe to call twice)."""
         process, self.process = self.process, None
         if process is not None:
-            process.terminate()
-            try:
-                process.wait(5)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(5)
-        _loop.unregister(self)
+            _end(process)
+        if hasattr(self, "name"):
+            _loop.unregister(self)
 
     def __repr__(self) -> str:
         return f"<RedisServer {self.name!r} {self.url if self.running else 'stopped'}>"
@@ -103,6 +145,10 @@ class SocketIOProcess(_loop.LiveObject):
         redis_url: share rooms and broadcasts with other processes through this Redis
             (``None``: this process is on its own).
         name: as for every wskit server; re-creating one of the same name replaces it.
+        timeout: seconds the process has to start listening; past them it is killed.
+
+    Raises:
+        TimeoutError: the process did not start within ``timeout`` (nothing is left running or registered).
 
     Attributes:
         url: ``http://127.0.0.1:port``.
@@ -113,20 +159,29 @@ class SocketIOProcess(_loop.LiveObject):
 
     def __init__(self, *, redis_url: str | None = None, name: str | None = None, timeout: float = 30.0) -> None:
         self.redis_url = redis_url
-        self.name = _loop.register(self, self.kind, name)
-        command = [sys.executable, "-m", "wskit", "sio-app"]
-        if redis_url:
-            command += ["--redis", redis_url]
-        self.process: subprocess.Popen[str] | None = subprocess.Popen(
-            command, stdout=subprocess.PIPE, stdin=subprocess.PIPE, text=True
+        self.process: subprocess.Popen[bytes] | None = subprocess.Popen(
+            self._command(), stdout=subprocess.PIPE, stdin=subprocess.PIPE
         )
-        assert self.process.stdout is not None
-        line = self.process.stdout.readline()  # the child says where it listens, once it does
-        if not line.startswith("listening "):
-            self.stop()
-            raise RuntimeError(f"the Socket.IO process did not start: {line!r}")
+        try:
+            try:
+                line = _read_line(self.process, timeout)  # the child says where it listens, once it does
+            except TimeoutError:
+                raise TimeoutError(f"the Socket.IO process did not start within {timeout} s") from None
+            if not line.startswith("listening "):
+                raise RuntimeError(f"the Socket.IO process did not start: {line!r}")
+        except BaseException:  # a failed start (or an interrupt) leaves no process and nothing registered
+            _end(self.process)
+            self.process = None
+            raise
         self.url = line.split()[1]
         self.pid = self.process.pid
+        self.name = _loop.register(self, self.kind, name)  # only once it runs
+
+    def _command(self) -> list[str]:
+        command = [sys.executable, "-m", "wskit", "sio-app"]
+        if self.redis_url:
+            command += ["--redis", self.redis_url]
+        return command
 
     @property
     def running(self) -> bool:
@@ -151,14 +206,11 @@ class SocketIOProcess(_loop.LiveObject):
         if process is not None:
             if process.stdin:
                 process.stdin.close()  # the child exits when its stdin closes
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 process.wait(5)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(5)
-            if process.stdout:
-                process.stdout.close()
-        _loop.unregister(self)
+            _end(process)
+        if hasattr(self, "name"):
+            _loop.unregister(self)
 
     def __repr__(self) -> str:
         state = f"{self.url} pid {self.pid}" if self.running else "stopped"

@@ -2,30 +2,165 @@
 
 A :class:`TrafficLog` holds :class:`Record` rows, one per message, control
 frame or connection event, and :class:`Handshake` rows, one per opening
-handshake (its request and response, as :mod:`wskit.codec.handshake` types).
-Records are added on the loop thread while a cell reads them, so the log is
-thread-safe; :meth:`TrafficLog.wait_for` lets a cell wait for a record
-instead of sleeping, and :meth:`TrafficLog.subscribe` lets a widget follow
-the traffic as it flows.
+handshake (a bounded summary of its request and response, as
+:mod:`wskit.codec.handshake` types). Records are added on the loop thread
+while a cell reads them: the loop never waits for a reader (no lock on its
+path), :meth:`TrafficLog.wait_for` lets a cell wait for a record instead of
+sleeping (at a cost of the records that arrive while it waits, never a
+rescan), and :meth:`TrafficLog.subscribe` lets a widget follow the traffic.
+
+What a peer sends can be hostile, so the log is bounded in bytes (see
+:class:`TrafficLog`) and secrets never enter it: query values such as
+``?token=`` and the ``Authorization``, ``Cookie`` and ``Set-Cookie`` headers
+are redacted where they are recorded (:func:`redact`), on both sides and
+for accepted and refused handshakes alike.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
-from ..codec.handshake import Request, Response
+from ..codec.handshake import Headers, Request, Response
 
-__all__ = ["CONTROL_OPCODES", "DATA_OPCODES", "Handshake", "Record", "TrafficLog"]
+__all__ = [
+    "CONTROL_OPCODES",
+    "DATA_OPCODES",
+    "REDACTED",
+    "Handshake",
+    "Record",
+    "TrafficLog",
+    "redact",
+    "redact_header",
+    "summarize_request",
+    "summarize_response",
+]
 
 DATA_OPCODES = ("TEXT", "BINARY", "MESSAGE")  # MESSAGE: an Engine.IO packet carrying Socket.IO
 CONTROL_OPCODES = ("PING", "PONG", "CLOSE")
 ARROWS = {"sent": "→", "received": "←", "event": "•"}
+
+#: What a secret is replaced with.
+REDACTED = "[redacted]"
+
+#: Bytes a record costs besides its payload and info: the tuple, its float and ints, the deque slot (measured on
+#: CPython 3.11-3.13: 180-290 bytes; rounded up so that :attr:`TrafficLog.max_bytes` is a true bound).
+RECORD_OVERHEAD = 320
+
+#: Limits of a handshake summary (see :func:`summarize_request`).
+MAX_TARGET = 256
+MAX_HEADER_VALUE = 256
+MAX_KEPT_HEADERS = 24
+MAX_BODY = 512
+
+#: Headers a handshake summary keeps (the WebSocket ones and a few that the course shows); the others are counted.
+KEPT_HEADERS = frozenset(
+    {
+        "host", "upgrade", "connection", "origin", "user-agent", "server", "date", "content-type",
+        "content-length", "www-authenticate", "authorization", "proxy-authorization", "cookie", "set-cookie",
+        "sec-websocket-key", "sec-websocket-accept", "sec-websocket-version", "sec-websocket-protocol",
+        "sec-websocket-extensions",
+    }
+)
+
+#: Headers whose value is a secret.
+SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
+
+# Query (or form, or JSON-ish) parameters whose value is a secret: token, access_token, auth, password, key...
+_SECRET_NAME = (
+    r"(?:[\w.-]*(?:token|secret|passw(?:or)?d|passwd|pwd|api[_-]?key|apikey|signature|credential)[\w.-]*"
+    r"|auth|authorization|key|sig|session|sessionid|jwt)"
+)
+_SECRET_QUERY = re.compile(rf"(?i)(?<![\w.-])({_SECRET_NAME})=([^&#\s;]*)")
+_SECRET_JSON = re.compile(rf'(?i)("{_SECRET_NAME}"\s*:\s*)("(?:[^"\\]|\\.)*"|[^,}}\]\s]+)')
+
+
+def redact(text: str) -> str:
+    """``text`` with the value of every secret-looking parameter replaced by ``[redacted]``.
+
+    Covers query strings (``/?token=abc&room=x`` → ``/?token=[redacted]&room=x``; also ``access_token``,
+    ``auth``, ``password``, ``key``, ``api_key``, ``secret``...) and JSON objects (``{"token": "abc"}``, as in
+    a Socket.IO CONNECT packet's auth).
+
+    >>> redact("/chat?room=lobby&token=s3cr3t")
+    '/chat?room=lobby&token=[redacted]'
+    """
+    if "=" in text:
+        text = _SECRET_QUERY.sub(lambda m: f"{m.group(1)}={REDACTED}" if m.group(2) else m.group(0), text)
+    if '"' in text:
+        text = _SECRET_JSON.sub(lambda m: f'{m.group(1)}"{REDACTED}"', text)
+    return text
+
+
+def redact_header(name: str, value: str) -> str:
+    """The value of header ``name`` as a log keeps it: ``Bearer [redacted]`` for Authorization, ``[redacted]``."""
+    lower = name.lower()
+    if lower in SECRET_HEADERS:
+        if lower.endswith("authorization"):
+            scheme, _, credentials = value.partition(" ")
+            return f"{scheme} {REDACTED}" if credentials else REDACTED
+        return REDACTED
+    return value
+
+
+def _bounded(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _summarize_headers(headers: Headers) -> tuple[Headers, int, int]:
+    kept: list[tuple[str, str]] = []
+    omitted = omitted_bytes = 0
+    for name, value in headers:
+        if name.lower() in KEPT_HEADERS and len(kept) < MAX_KEPT_HEADERS:
+            kept.append((_bounded(name, 64), _bounded(redact(redact_header(name, value)), MAX_HEADER_VALUE)))
+        else:
+            omitted += 1
+            omitted_bytes += len(name) + len(value) + 4  # "name: value\r\n"
+    return Headers(kept), omitted, omitted_bytes
+
+
+def summarize_request(request: Request) -> tuple[Request, int, int]:
+    """A bounded, redacted copy of ``request``, and how many header lines (and bytes) it left out.
+
+    The copy keeps the method, the target (redacted, at most ``MAX_TARGET`` characters), and at most
+    ``MAX_KEPT_HEADERS`` lines of :data:`KEPT_HEADERS` (each value at most ``MAX_HEADER_VALUE`` characters,
+    secrets redacted), whatever the peer sent.
+    """
+    headers, omitted, omitted_bytes = _summarize_headers(request.headers)
+    target = _bounded(redact(request.target), MAX_TARGET)
+    return Request(_bounded(request.method, 16), target, headers, request.http_version), omitted, omitted_bytes
+
+
+def summarize_response(response: Response) -> tuple[Response, int, int]:
+    """A bounded, redacted copy of ``response`` (body at most ``MAX_BODY`` bytes), and what it left out."""
+    headers, omitted, omitted_bytes = _summarize_headers(response.headers)
+    body = response.body if len(response.body) <= MAX_BODY else response.body[: MAX_BODY - 3] + "…".encode()
+    return (
+        Response(response.status, _bounded(response.reason, 64), headers, body, response.http_version),
+        omitted,
+        omitted_bytes,
+    )
+
+
+def _text_cost(text: str | bytes | bytearray | memoryview | None) -> int:
+    if text is None:
+        return 0
+    if isinstance(text, str) and not text.isascii():
+        return 4 * len(text)  # CPython stores up to 4 bytes per character
+    return len(text)
+
+
+def _handshake_cost(request: Request, response: Response) -> int:
+    cost = RECORD_OVERHEAD * 2 + 4 * (len(request.target) + len(response.reason)) + len(response.body)
+    for message in (request, response):
+        cost += sum(120 + 4 * (len(name) + len(value)) for name, value in message.headers)
+    return cost
 
 
 class Record(NamedTuple):
@@ -42,7 +177,7 @@ class Record(NamedTuple):
         conn: the connection number on a server (1, 2, ...); 0 on a client.
         code: a close code, or the HTTP status of a rejected handshake.
         info: a close reason, an error's traceback, a note such as
-            ``"3 frames"``.
+            ``"3 frames"`` (at most the log's ``max_info`` characters).
     """
 
     time: float
@@ -90,19 +225,24 @@ class Record(NamedTuple):
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Handshake:
-    """One opening handshake: what the client asked, what the server answered.
+    """One opening handshake: what the client asked, what the server answered (a bounded summary).
 
     Attributes:
         time: seconds since the log started, when the response was seen.
         conn: the connection number (0 on a client).
-        request: the Upgrade request.
-        response: the server's answer (``101`` or a refusal).
+        request: the Upgrade request: method, target (redacted, at most 256 characters), the WebSocket
+            headers and a few others (secrets redacted); see :func:`summarize_request`.
+        response: the server's answer (``101`` or a refusal), summarized the same way.
+        omitted_headers: header lines of both messages the summary left out.
+        omitted_bytes: their size on the wire.
     """
 
     time: float
     conn: int
     request: Request
     response: Response
+    omitted_headers: int = 0
+    omitted_bytes: int = 0
 
     @property
     def accepted(self) -> bool:
@@ -110,40 +250,124 @@ class Handshake:
         return self.response.status == 101
 
 
+_BATCH = 0.002  # seconds a waiting cell lets records gather after a wake (its added latency, at most)
+
+
+class _Waiter:
+    """A cell blocked in :meth:`TrafficLog.wait_for`: the loop hands it each new entry, no lock, no rescan."""
+
+    __slots__ = ("event", "overflow", "pending")
+
+    LIMIT = 100_000  # entries kept for a slow reader; past it, it rescans what the log still holds
+
+    def __init__(self) -> None:
+        self.pending: deque[Any] = deque()
+        self.event = threading.Event()
+        self.overflow = False
+
+    def push(self, entry: Any) -> None:
+        if len(self.pending) < self.LIMIT:
+            self.pending.append(entry)
+        else:
+            self.overflow = True
+        if not self.event.is_set():
+            self.event.set()
+
+
 class TrafficLog:
-    """Thread-safe, bounded log of the traffic of one server or client.
+    """Thread-safe log of the traffic of one server or client, bounded in records and in bytes.
 
     Args:
-        maxlen: records kept; older ones are dropped (and counted in
+        maxlen: records kept at most; older ones are dropped (and counted in
             :attr:`dropped`) so a long run cannot exhaust memory.
         max_data: payload bytes (or characters) kept per record; a record
-            of a bigger message keeps its start, and its ``size`` tells the
-            whole. With the defaults a log holds at most about 4 MB.
+            of a bigger message keeps its start, and its ``size`` tells the whole.
+        max_info: characters of ``info`` kept per record (a long traceback
+            keeps its start and its end).
+        max_bytes: what the records may hold in all, in bytes, counted as
+            ``RECORD_OVERHEAD`` (320) + payload + info per record (4 bytes
+            per character for non-ASCII text): older records are dropped to
+            stay under it.
+        max_handshake_bytes: the same bound for the handshake summaries.
+
+    The true bound: a log holds at most ``max_bytes + max_handshake_bytes``
+    (with the defaults 4 MiB + 1 MiB) whatever its peers send. A handshake
+    summary (:func:`summarize_request`) counts at most about 64 KB (a usual
+    one about 2 KB), a record at most ``RECORD_OVERHEAD + 4 * (max_data +
+    max_info)`` bytes (about 9 KB with the defaults; a frame about 600 B).
     """
 
-    def __init__(self, maxlen: int = 10_000, max_data: int = 256) -> None:
+    def __init__(
+        self,
+        maxlen: int = 10_000,
+        max_data: int = 256,
+        *,
+        max_info: int = 2048,
+        max_bytes: int = 4 * 2**20,
+        max_handshake_bytes: int = 2**20,
+    ) -> None:
         self.max_data = max_data
+        self.max_info = max_info
+        self.max_bytes = max_bytes
+        self.max_handshake_bytes = max_handshake_bytes
         #: What the records carry: ``"websocket"`` frames or ``"socket.io"`` Engine.IO packets.
         self.protocol = "websocket"
-        self._records: deque[Record] = deque(maxlen=maxlen)
-        #: The latest handshakes (as many as records are kept).
-        self.handshakes: deque[Handshake] = deque(maxlen=maxlen)
+        self._records: deque[Any] = deque(maxlen=maxlen)
+        self._held = 0  # bytes the records hold, as max_bytes counts them
+        #: The latest handshakes, oldest first (as many as fit in ``max_handshake_bytes``).
+        self.handshakes: deque[Handshake] = deque()
+        self._handshake_costs: deque[int] = deque()
+        self._handshakes_held = 0
         self.dropped = 0
         #: Bytes on the wire (handshake, frame headers, masks and payloads), all connections.
         self.bytes_sent = 0
         self.bytes_received = 0
         #: ``time.perf_counter()`` when the log started: record times count from here.
         self.started = time.perf_counter()
-        self._cond = threading.Condition(threading.Lock())
-        self._waiting = 0  # cells blocked in wait_for
-        self._subscribers: list[Callable[[Record], None]] = []
-        self._watchers = 0  # waiting + subscribers: one attribute for the per-frame path to test
+        self._lock = threading.Lock()  # for readers and (un)subscribing; the loop's writer never takes it
+        self._waiters: tuple[_Waiter, ...] = ()  # replaced, never mutated: the writer iterates without a lock
+        self._subscribers: tuple[Callable[[Record], None], ...] = ()
+        self._watchers = 0  # waiters + subscribers: one attribute for the per-frame path to test
+
+    @property
+    def held_bytes(self) -> int:
+        """What the records and handshakes hold now, in bytes, as the bounds count them."""
+        return self._held + self._handshakes_held
 
     # -- writing (loop thread) --
 
     def now(self) -> float:
         """Seconds since the log started."""
         return time.perf_counter() - self.started
+
+    def _cost(self, entry: Any) -> int:
+        if entry.__class__ is Record:
+            return RECORD_OVERHEAD + _text_cost(entry.data) + _text_cost(entry.info)
+        return RECORD_OVERHEAD + len(entry[4])
+
+    def _make_room(self, cost: int) -> None:
+        """Drop the oldest records until one more of ``cost`` bytes fits (called before an append)."""
+        records = self._records
+        while records and (len(records) >= records.maxlen or self._held + cost > self.max_bytes):
+            self._held -= self._cost(records.popleft())
+            self.dropped += 1
+
+    def _append(self, entry: Any, cost: int) -> None:
+        """Append a raw entry or a record: the one way in (the per-frame path inlines it)."""
+        records = self._records
+        if len(records) >= records.maxlen or self._held + cost > self.max_bytes:
+            self._make_room(cost)
+        records.append(entry)
+        self._held += cost
+        if self._watchers:
+            self._wake(entry)
+
+    def _bound_info(self, info: str) -> str:
+        limit = self.max_info
+        if len(info) <= limit:
+            return info
+        half = limit // 2
+        return f"{info[: half - 20]}\n… ({len(info) - limit} characters left out) …\n{info[-half:]}"
 
     def add(
         self,
@@ -157,18 +381,18 @@ class TrafficLog:
     ) -> Record:
         """Append a record stamped with the current time; wake waiters and subscribers.
 
-        This is on the path of every frame, so it takes no lock unless a
-        cell is waiting (deque appends are atomic).
+        An event's ``info`` is redacted (:func:`redact`); every ``info`` is cut to ``max_info``.
         """
         if data is not None and len(data) > self.max_data:
             data = data[: self.max_data]
+        if data is not None and data.__class__ is not str and data.__class__ is not bytes:
+            data = bytes(data)  # a bytearray or memoryview would keep (and follow) the whole buffer
+        if info:
+            if direction == "event":
+                info = redact(info)
+            info = self._bound_info(info)
         record = Record(time.perf_counter() - self.started, direction, opcode, size, data, conn, code, info)
-        records = self._records
-        if len(records) == records.maxlen:
-            self.dropped += 1
-        records.append(record)
-        if self._watchers:
-            self._wake(record)
+        self._append(record, RECORD_OVERHEAD + _text_cost(data) + _text_cost(info))
         return record
 
     def _materialize(self, entry: Any) -> Record:
@@ -187,14 +411,15 @@ class TrafficLog:
         return Record(clock - self.started, direction, opcode, size, data, conn, None, "")
 
     def _update_watchers(self) -> None:
-        self._watchers = self._waiting + len(self._subscribers)
+        self._watchers = len(self._waiters) + len(self._subscribers)
 
-    def _wake(self, record: Any) -> None:
-        record = self._materialize(record)
-        if self._waiting:
-            with self._cond:
-                self._cond.notify_all()
-        for callback in list(self._subscribers):
+    def _wake(self, entry: Any) -> None:
+        for waiter in self._waiters:
+            waiter.push(entry)
+        if not self._subscribers:
+            return
+        record = self._materialize(entry)
+        for callback in self._subscribers:
             try:
                 callback(record)
             except Exception as exc:  # a broken viewer must not break the traffic
@@ -202,21 +427,31 @@ class TrafficLog:
                 self.add("event", "ERROR", info=f"log subscriber {callback!r} failed: {exc!r}")
 
     def add_handshake(self, conn: int, request: Request, response: Response) -> Handshake:
-        """Append a handshake."""
-        handshake = Handshake(self.now(), conn, request, response)
-        with self._cond:
+        """Append a handshake, as a bounded and redacted summary (:func:`summarize_request`)."""
+        request, omitted_request, bytes_request = summarize_request(request)
+        response, omitted_response, bytes_response = summarize_response(response)
+        handshake = Handshake(
+            self.now(), conn, request, response, omitted_request + omitted_response, bytes_request + bytes_response
+        )
+        cost = _handshake_cost(request, response)
+        with self._lock:
+            while self.handshakes and self._handshakes_held + cost > self.max_handshake_bytes:
+                self.handshakes.popleft()
+                self._handshakes_held -= self._handshake_costs.popleft()
             self.handshakes.append(handshake)
-            self._cond.notify_all()
+            self._handshake_costs.append(cost)
+            self._handshakes_held += cost
         return handshake
 
     # -- reading (any thread) --
 
+    def _snapshot(self) -> list[Any]:
+        return list(self._records)  # one C-level copy under the GIL: atomic against the loop's appends
+
     @property
     def records(self) -> list[Record]:
         """A snapshot of the records, oldest first."""
-        with self._cond:
-            raw = list(self._records)
-        return [self._materialize(entry) for entry in raw]
+        return [self._materialize(entry) for entry in self._snapshot()]
 
     def __len__(self) -> int:
         return len(self._records)
@@ -225,16 +460,20 @@ class TrafficLog:
         return iter(self.records)
 
     def __getitem__(self, index: int) -> Record:
-        return self.records[index]
+        entries = self._snapshot()
+        if isinstance(index, slice):
+            return [self._materialize(entry) for entry in entries[index]]  # type: ignore[return-value]
+        return self._materialize(entries[index])
 
     def messages(self, direction: str | None = None, conn: int | None = None) -> list[Record]:
         """The text and binary messages, optionally of one direction or connection."""
+        # raw entries and records share the layout (time, direction, opcode, size, data, conn): filter first
         return [
-            r
-            for r in self.records
-            if r.is_data
-            and (direction is None or r.direction == direction)
-            and (conn is None or r.conn == conn)
+            self._materialize(entry)
+            for entry in self._snapshot()
+            if entry[2] in DATA_OPCODES
+            and (direction is None or entry[1] == direction)
+            and (conn is None or entry[5] == conn)
         ]
 
     def wait_for(
@@ -244,50 +483,77 @@ class TrafficLog:
     ) -> Record:
         """The first record (already logged or yet to come) matching ``predicate``.
 
+        The records already logged are looked at once; after that the loop hands
+        each new record to this call, so a wait costs the records that arrive
+        while it waits (never a rescan), and the loop never waits for it.
+
         Raises:
             TimeoutError: none arrived within ``timeout`` seconds.
         """
         deadline = time.monotonic() + timeout
-        with self._cond:
-            self._waiting += 1  # before looking, so that no append in between goes unnoticed
+        waiter = _Waiter()
+        with self._lock:  # before looking, so that no append in between goes unnoticed
+            self._waiters = (*self._waiters, waiter)
             self._update_watchers()
-            try:
-                while True:
-                    for entry in list(self._records):
-                        record = self._materialize(entry)
-                        if predicate(record):
-                            return record
-                    remaining = deadline - time.monotonic()
-                    if remaining <= 0:
-                        raise TimeoutError(f"no matching record in the traffic log within {timeout} s")
-                    self._cond.wait(remaining)
-            finally:
-                self._waiting -= 1
+        try:
+            entries: Any = self._snapshot()
+            while True:
+                for entry in entries:
+                    record = self._materialize(entry)
+                    if predicate(record):
+                        return record
+                waiter.event.clear()
+                if waiter.pending:
+                    entries = [waiter.pending.popleft() for _ in range(len(waiter.pending))]
+                    continue
+                if waiter.overflow:  # a reader much slower than the traffic: look again at what is kept
+                    waiter.overflow = False
+                    entries = self._snapshot()
+                    continue
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError(f"no matching record in the traffic log within {timeout} s")
+                if waiter.event.wait(remaining) and remaining > 0.01:
+                    time.sleep(_BATCH)  # let a few records gather: one wake per batch, not per frame
+                entries = ()
+        finally:
+            with self._lock:
+                self._waiters = tuple(w for w in self._waiters if w is not waiter)
                 self._update_watchers()
 
     def subscribe(self, callback: Callable[[Record], None]) -> Callable[[], None]:
-        """Call ``callback(record)`` for each new record (on the loop thread).
+        """Call ``callback(record)`` for each new record (on the loop thread: keep it short, e.g. enqueue).
 
         Returns:
             A function that unsubscribes.
         """
-        with self._cond:
-            self._subscribers.append(callback)
+        with self._lock:
+            self._subscribers = (*self._subscribers, callback)
             self._update_watchers()
         return lambda: self.unsubscribe(callback)
 
     def unsubscribe(self, callback: Callable[[Record], None]) -> None:
         """Stop calling ``callback``."""
-        with self._cond:
-            if callback in self._subscribers:
-                self._subscribers.remove(callback)
+        with self._lock:
+            subscribers = list(self._subscribers)
+            if callback in subscribers:
+                subscribers.remove(callback)
+            self._subscribers = tuple(subscribers)
             self._update_watchers()
+
+    @property
+    def subscribers(self) -> int:
+        """How many callbacks follow this log."""
+        return len(self._subscribers)
 
     def clear(self) -> None:
         """Forget every record and handshake."""
-        with self._cond:
+        with self._lock:
             self._records.clear()
+            self._held = 0
             self.handshakes.clear()
+            self._handshake_costs.clear()
+            self._handshakes_held = 0
             self.dropped = 0
 
     def to_json(self) -> str:
@@ -296,9 +562,11 @@ class TrafficLog:
 
     def table(self, last: int | None = 20) -> str:
         """The last ``last`` records as a plain-text table (``None``: all)."""
-        records = self.records
+        entries = self._snapshot()
+        total = len(entries)
         if last is not None:
-            records = records[-last:]
+            entries = entries[-last:] if last > 0 else []
+        records = [self._materialize(entry) for entry in entries]
         lines = [f"{'ms':>9}  {'':1} {'conn':>4}  {'opcode':<8} {'size':>6}  data"]
         for r in records:
             conn = f"#{r.conn}" if r.conn else ""
@@ -306,7 +574,7 @@ class TrafficLog:
                 f"{r.time * 1000:9.3f}  {ARROWS.get(r.direction, '?')} {conn:>4}  "
                 f"{r.opcode:<8} {r.size:>6}  {r.preview()}"
             )
-        skipped = len(self._records) - len(records) + self.dropped
+        skipped = total - len(records) + self.dropped
         if skipped:
             lines.insert(1, f"{'':9}  ({skipped} earlier records not shown)")
         return "\n".join(lines)

@@ -18,6 +18,7 @@ which :func:`wskit.codec.socketio.describe` decodes.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import inspect
 import itertools
@@ -27,15 +28,19 @@ import queue
 import threading
 import time
 import traceback
+import weakref
 from collections.abc import Callable
 from typing import Any
 
+import aiohttp
 import socketio
 from aiohttp import web
+from aiohttp.client_proto import ResponseHandler
 
 from ..codec.socketio import ENGINEIO_TYPES
 from . import loop as _loop
-from .log import TrafficLog
+from .errors import LiveError
+from .log import TrafficLog, redact
 
 __all__ = ["SocketIOServer", "SocketIOClient", "SocketIORefused"]
 
@@ -43,47 +48,246 @@ _CODES = {name: code for code, name in ENGINEIO_TYPES.items()}
 _PACKET = {"Sending packet %s data %s": "sent", "Received packet %s data %s": "received"}
 _SERVER_PACKET = {"%s: " + k: v for k, v in _PACKET.items()}
 
+#: Binary attachments one Socket.IO packet may announce (python-socketio alone accepts up to 10 digits' worth).
+MAX_ATTACHMENTS = 10
+
 
 class _EngineIOTap(logging.Handler):
-    """Turns Engine.IO's packet log lines into traffic-log records."""
+    """Turns Engine.IO's packet log lines into traffic-log records.
+
+    On a server it numbers the Engine.IO sessions (``conn``) and forgets a
+    session when it ends or expires, so that the map stays as small as the
+    sessions alive.
+    """
 
     def __init__(self, log: TrafficLog) -> None:
         super().__init__(logging.INFO)
         self.log = log
         self._conns: dict[str, int] = {}
         self._ids = itertools.count(1)
+        self._tidy_at = 1024
+        #: The sessions the Engine.IO server holds now (set by the server), to forget the others.
+        self.alive: Callable[[], Any] | None = None
+
+    @property
+    def sessions(self) -> int:
+        """How many Engine.IO sessions the tap numbers now."""
+        return len(self._conns)
+
+    def forget(self, sid: str) -> None:
+        """The session ``sid`` ended."""
+        self._conns.pop(sid, None)
+
+    def tidy(self) -> None:
+        """Forget every session the Engine.IO server no longer holds."""
+        if self.alive is not None:
+            alive = self.alive()
+            for sid in [sid for sid in self._conns if sid not in alive]:
+                del self._conns[sid]
+        self._tidy_at = max(1024, 2 * len(self._conns))
+
+    def _conn(self, sid: str) -> int:
+        conn = self._conns.get(sid)
+        if conn is None:
+            conn = self._conns[sid] = next(self._ids)
+            if len(self._conns) > self._tidy_at:
+                self.tidy()
+        return conn
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
             message, args = record.msg, record.args or ()
             if message in _SERVER_PACKET:
                 sid, kind, data = args  # type: ignore[misc]
-                if sid not in self._conns:
-                    self._conns[sid] = next(self._ids)
-                direction, conn = _SERVER_PACKET[message], self._conns[sid]
+                direction, conn = _SERVER_PACKET[message], self._conn(sid)
             elif message in _PACKET:
                 (kind, data), direction, conn = args, _PACKET[message], 0  # type: ignore[misc]
             else:
                 note = record.getMessage()
+                if record.exc_info and record.exc_info[1] is not None:
+                    note += f": {record.exc_info[1]!r}"
                 if not note.startswith("Server initialized"):
                     self.log.add("event", "NOTE", info=note)
                 return
             if isinstance(data, dict):
                 text = json.dumps(data, separators=(",", ":"))
+            elif isinstance(data, (bytes, bytearray)):
+                text = None
             else:
                 text = "" if data is None else str(data)
+            if text is None:  # a binary attachment: logged as bytes, as it travels
+                self.log.add(direction, kind, size=len(data), data=bytes(data[: self.log.max_data]), conn=conn)
+                return
             wire = f"{_CODES.get(kind, '?')}{text}"
-            self.log.add(direction, kind, size=len(wire.encode()), data=wire, conn=conn)
+            size = len(wire.encode())
+            if wire.startswith("40"):  # a Socket.IO CONNECT: its auth may carry a token
+                wire = redact(wire)
+            self.log.add(direction, kind, size=size, data=wire, conn=conn)
         except Exception:  # never let logging break the connection
             self.handleError(record)
 
 
-def _tap(log: TrafficLog, name: str) -> logging.Logger:
-    logger = logging.getLogger(f"wskit.engineio.{name}.{id(log)}")
-    logger.handlers[:] = [_EngineIOTap(log)]
-    logger.setLevel(logging.INFO)
+def _tap(log: TrafficLog, name: str) -> tuple[logging.Logger, _EngineIOTap]:
+    """A logger of our own for Engine.IO, and the handler that feeds ``log``.
+
+    The logger is not registered with :mod:`logging` (no ``getLogger``): it lives and dies with the server
+    or client that holds it, and so does the traffic log.
+    """
+    logger = logging.Logger(f"wskit.engineio.{name}", logging.INFO)
+    tap = _EngineIOTap(log)
+    logger.addHandler(tap)
     logger.propagate = False
-    return logger
+    return logger, tap
+
+
+def _untap(logger: logging.Logger, tap: _EngineIOTap) -> None:
+    logger.removeHandler(tap)
+    tap.close()
+
+
+def _bounded_packet(limit: int) -> type[socketio.packet.Packet]:
+    """A python-socketio packet class that refuses a packet announcing more than ``limit`` binary attachments."""
+
+    class BoundedPacket(socketio.packet.Packet):
+        def decode(self, encoded_packet: Any) -> int:
+            count = super().decode(encoded_packet) or 0
+            if count > limit:
+                raise ValueError(f"a packet announced {count} binary attachments; at most {limit} are accepted")
+            return count
+
+    return BoundedPacket
+
+
+def _count_writes(transport: Any, log: TrafficLog) -> None:
+    """Count every byte ``transport`` writes in ``log.bytes_sent``."""
+    write, writelines = transport.write, transport.writelines
+
+    def counted_write(data: Any) -> None:
+        log.bytes_sent += len(data)
+        write(data)
+
+    def counted_writelines(chunks: Any) -> None:
+        chunks = list(chunks)
+        log.bytes_sent += sum(len(chunk) for chunk in chunks)
+        writelines(chunks)
+
+    transport.write, transport.writelines = counted_write, counted_writelines
+
+
+class _Counted(asyncio.Protocol):
+    """Wraps the protocol aiohttp gives each server connection, counting the bytes on the wire in a log."""
+
+    def __init__(self, inner: Any, log: TrafficLog) -> None:
+        self._inner, self._log = inner, log
+        self._transport: Any = None
+
+    def connection_made(self, transport: Any) -> None:
+        self._transport = transport
+        _count_writes(transport, self._log)
+        self._inner.connection_made(transport)
+
+    def abort(self) -> None:
+        """Drop the connection now (no goodbye)."""
+        if self._transport is not None:
+            self._transport.abort()
+
+    def data_received(self, data: bytes) -> None:
+        self._log.bytes_received += len(data)
+        self._inner.data_received(data)
+
+    def eof_received(self) -> bool | None:
+        return self._inner.eof_received()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._transport = None
+        self._inner.connection_lost(exc)
+
+    def pause_writing(self) -> None:
+        self._inner.pause_writing()
+
+    def resume_writing(self) -> None:
+        self._inner.resume_writing()
+
+
+def _counted_session(log: TrafficLog) -> aiohttp.ClientSession:
+    """An aiohttp session (made on the loop) whose connections count their bytes in ``log``.
+
+    aiohttp has no public hook for the protocol of a client connection: this sets ``TCPConnector._factory``
+    (pinned in pyproject.toml, checked by ``tests/live/test_private_hooks.py``).
+    """
+
+    class CountedHandler(ResponseHandler):
+        def connection_made(self, transport: asyncio.BaseTransport) -> None:
+            _count_writes(transport, log)
+            super().connection_made(transport)
+
+        def data_received(self, data: bytes) -> None:
+            log.bytes_received += len(data)
+            super().data_received(data)
+
+    connector = aiohttp.TCPConnector()
+    connector._factory = functools.partial(CountedHandler, loop=asyncio.get_running_loop())
+    return aiohttp.ClientSession(connector=connector)
+
+
+def check_private_hooks() -> None:
+    """Check what this module relies on inside aiohttp, python-engineio and python-socketio.
+
+    Raises:
+        RuntimeError: naming what moved and the version installed.
+    """
+    import engineio.async_socket
+
+    def moved(library: str, what: str) -> RuntimeError:
+        from importlib.metadata import version
+
+        return RuntimeError(f"{library} {version(library)} moved {what}, which wskit/live/sio.py relies on; "
+                            "install the version pinned in pyproject.toml")
+
+    async def factory() -> Any:
+        connector = aiohttp.TCPConnector()
+        try:
+            return getattr(connector, "_factory", None)
+        finally:
+            await connector.close()
+
+    made = asyncio.run(factory())
+    if not callable(made) or not isinstance(made(), ResponseHandler):
+        raise moved("aiohttp", "TCPConnector._factory (a ResponseHandler factory)")
+    source = inspect.getsource(engineio.async_socket) + inspect.getsource(engineio.async_client)
+    for line in ("%s: Sending packet %s data %s", "%s: Received packet %s data %s", "Sending packet %s data %s"):
+        if line not in source:
+            raise moved("python-engineio", f"its packet log line {line!r}")
+    server = socketio.AsyncServer(async_mode="aiohttp", serializer=_bounded_packet(1))
+    if not isinstance(getattr(server.eio, "handlers", None), dict) or "disconnect" not in server.eio.handlers:
+        raise moved("python-engineio", "AsyncServer.handlers['disconnect']")
+    if not isinstance(getattr(server.eio, "sockets", None), dict):
+        raise moved("python-engineio", "AsyncServer.sockets")
+    if server.packet_class.__mro__[1] is not socketio.packet.Packet:
+        raise moved("python-socketio", "AsyncServer(serializer=<a Packet subclass>)")
+
+
+def _on_loop() -> bool:
+    return threading.current_thread().name == _loop.THREAD_NAME
+
+
+def _both_sides(coro: Any, log: TrafficLog, what: str, timeout: float | None) -> Any:
+    """Run ``coro`` from a cell (block until done), or, on the loop (in a handler), start it and return its task."""
+    if _on_loop():
+        task = asyncio.ensure_future(coro)
+
+        def report(task: asyncio.Future[Any]) -> None:
+            if not task.cancelled() and task.exception() is not None:
+                log.add("event", "ERROR", info=f"{what} failed: {task.exception()!r}")
+
+        task.add_done_callback(report)
+        return task
+    return _loop.run(coro, timeout)
+
+
+def _data(args: tuple[Any, ...]) -> Any:
+    """python-socketio's data argument for ``*args``: one value as is, several as a tuple (several arguments)."""
+    return args[0] if len(args) == 1 else (tuple(args) if args else None)
 
 
 class SocketIOServer(_loop.LiveObject):
@@ -95,14 +299,33 @@ class SocketIOServer(_loop.LiveObject):
         name: re-creating a server of the same name replaces it.
         cors_allowed_origins: origins browsers may connect from (``"*"``: any).
         ping_interval, ping_timeout: Engine.IO's heartbeat, in seconds.
+        max_http_buffer_size: the largest Engine.IO message (and long-polling
+            POST body) accepted, in bytes; a bigger POST is answered 413.
+        max_attachments: binary attachments one Socket.IO packet may announce;
+            a packet announcing more is refused (and logged), so one client
+            holds at most ``max_attachments × max_http_buffer_size`` bytes of
+            attachments.
         redis_url: share rooms and broadcasts with other server processes through
             this Redis (python-socketio's ``AsyncRedisManager``).
         options: more ``socketio.AsyncServer`` options.
 
+    One API from both sides. In a cell, :meth:`emit`, :meth:`call`,
+    :meth:`enter_room` and :meth:`leave_room` block until done (``call``
+    returns the client's acknowledgement). Inside a handler (which runs on
+    the wskit loop) the same calls start at once and return an awaitable:
+    ``await srv.emit(...)`` waits for the emit, ``answer = await srv.call(...)``
+    for the acknowledgement; an emit that is not awaited still happens.
+    :meth:`rooms` returns a snapshot made on the loop, from either side.
+    The signatures are the client's (:class:`SocketIOClient`), plus the
+    addressing only a server has: ``emit(event, *args, to=, room=,
+    skip_sid=, namespace=)``, ``call(event, *args, to=, namespace=, timeout=)``.
+    :meth:`close` (or ``stop``) disconnects every client and stops listening.
+
     Attributes:
-        sio: the real ``socketio.AsyncServer``; in handlers, ``await srv.sio.emit(...)``.
+        sio: the real ``socketio.AsyncServer``; in handlers, ``await srv.sio.emit(...)`` works too.
         url: ``http://host:port`` (Socket.IO clients take an HTTP URL).
-        log: Engine.IO packets in and out, and handler errors.
+        log: Engine.IO packets in and out, and handler errors; ``bytes_sent`` and
+            ``bytes_received`` count every byte on the wire (HTTP and WebSocket).
     """
 
     kind = "socket.io"
@@ -116,49 +339,132 @@ class SocketIOServer(_loop.LiveObject):
         cors_allowed_origins: str | list[str] = "*",
         ping_interval: float = 25,
         ping_timeout: float = 20,
+        max_http_buffer_size: int = 1_000_000,
+        max_attachments: int = MAX_ATTACHMENTS,
         log_size: int = 10_000,
         redis_url: str | None = None,
         **options: Any,
     ) -> None:
         self.host = host
         self.redis_url = redis_url
+        self.max_http_buffer_size = max_http_buffer_size
         self.log = TrafficLog(log_size)
         self.log.protocol = "socket.io"
         if redis_url:
             # Rooms and broadcasts shared with every server on the same Redis (python-socketio's manager).
             options.setdefault("client_manager", socketio.AsyncRedisManager(redis_url))
+        options.setdefault("serializer", _bounded_packet(max_attachments))
+        self._logger, self._tap = _tap(self.log, "server")
         self.sio = socketio.AsyncServer(
             async_mode="aiohttp",
             cors_allowed_origins=cors_allowed_origins,
             ping_interval=ping_interval,
             ping_timeout=ping_timeout,
+            max_http_buffer_size=max_http_buffer_size,
             logger=False,
-            engineio_logger=_tap(self.log, "server"),
+            engineio_logger=self._logger,
             **options,
         )
+        self._tap.alive = lambda: self.sio.eio.sockets
+        self._forget_ended_sessions()
+        self._tasks = self._track_tasks()
         self._runner: web.AppRunner | None = None
-        self._go_live(name, lambda: self._start(port))
+        self._listener: asyncio.base_events.Server | None = None
+        self._connections: weakref.WeakSet[_Counted] = weakref.WeakSet()
+        try:
+            self._go_live(name, lambda: self._start(port))
+        except BaseException:
+            _untap(self._logger, self._tap)
+            raise
+
+    def _forget_ended_sessions(self) -> None:
+        """Have the tap forget each Engine.IO session as it ends (closed, or expired without a pong)."""
+        handlers = self.sio.eio.handlers
+        original = handlers.get("disconnect")
+        tap = self._tap
+
+        async def disconnect(sid: str, *args: Any) -> Any:
+            try:
+                if original is None:
+                    return None
+                result = original(sid, *args)
+                return await result if inspect.isawaitable(result) else result
+            finally:
+                tap.forget(sid)
+                if tap.sessions > 2 * len(self.sio.eio.sockets) + 64:  # some were numbered after they ended
+                    tap.tidy()
+
+        handlers["disconnect"] = disconnect
+
+    def _track_tasks(self) -> weakref.WeakSet[asyncio.Future[Any]]:
+        """Keep (weakly) the background tasks Engine.IO starts, so that :meth:`stop` can end them.
+
+        Each session's ping task sleeps ``ping_interval`` between pings, and would hold the whole server
+        (and its log) that long after a stop.
+        """
+        tasks: weakref.WeakSet[asyncio.Future[Any]] = weakref.WeakSet()
+        start = self.sio.eio.start_background_task
+
+        def tracked(target: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+            task = start(target, *args, **kwargs)
+            if isinstance(task, asyncio.Future):
+                tasks.add(task)
+            return task
+
+        self.sio.eio.start_background_task = tracked
+        return tasks
 
     async def _start(self, port: int) -> None:
+        limit = self.max_http_buffer_size
+
+        limit, log, sio = self.max_http_buffer_size, self.log, self.sio
+
+        async def engineio(request: web.Request) -> web.StreamResponse:
+            # python-engineio drops a POST body over max_http_buffer_size with no answer: answer it here, before
+            # anything is read, with 413 Content Too Large. (A route of our own, not a middleware: aiohttp caches
+            # middleware chains globally, which would keep every server alive.)
+            if request.method == "POST" and (request.content_length or 0) > limit:
+                log.add("event", "REJECTED", code=413,
+                        info=f"a {request.content_length}-byte POST; at most {limit} bytes are accepted")
+                return web.Response(status=413, text=f"Engine.IO: a POST body is limited to {limit} bytes\n")
+            return await sio.handle_request(request)
+
         app = web.Application()
-        self.sio.attach(app)
+        for method in ("GET", "POST", "OPTIONS"):
+            app.router.add_route(method, "/socket.io/", engineio)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5, handle_signals=False)
         await self._runner.setup()
-        await web.TCPSite(self._runner, self.host, port).start()
-        self.port: int = self._runner.addresses[0][1]
+        loop = asyncio.get_running_loop()
+        factory = self._runner.server
+        assert factory is not None
+        connections = self._connections
+
+        def counted() -> _Counted:
+            connection = _Counted(factory(), log)
+            connections.add(connection)
+            return connection
+
+        self._listener = await loop.create_server(counted, self.host, port)
+        self.port: int = self._listener.sockets[0].getsockname()[1]
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
 
     @property
     def ws_url(self) -> str:
         """The raw WebSocket endpoint, for speaking Engine.IO by hand."""
-        return f"ws://{self.host}:{self.port}/socket.io/?EIO=4&transport=websocket"
+        return f"{self.url.replace('http', 'ws', 1)}/socket.io/?EIO=4&transport=websocket"
 
     @property
     def running(self) -> bool:
         return self._runner is not None
+
+    @property
+    def sessions(self) -> int:
+        """How many Engine.IO sessions the traffic log still numbers (they are forgotten as they end)."""
+        return self._tap.sessions
 
     # -- handlers --
 
@@ -208,48 +514,79 @@ class SocketIOServer(_loop.LiveObject):
                     raise
         return guarded
 
-    # -- from a cell --
+    # -- from a cell or a handler --
 
-    def emit(self, event: str, data: Any = None, *, to: str | None = None, room: str | None = None,
-             skip_sid: str | None = None, namespace: str | None = None) -> None:
-        """Emit from a cell: to everyone, one client (``to=sid``) or a room."""
-        _loop.run(self.sio.emit(event, data, to=to, room=room, skip_sid=skip_sid, namespace=namespace))
+    def emit(self, event: str, *args: Any, to: str | None = None, room: str | None = None,
+             skip_sid: str | None = None, namespace: str | None = None) -> Any:
+        """Emit ``event`` with ``args``: to everyone, one client (``to=sid``) or a room.
 
-    def call(self, event: str, data: Any = None, *, to: str, namespace: str | None = None,
-             timeout: float = 5) -> Any:
-        """Emit to one client and wait for its acknowledgement."""
-        return _loop.run(self.sio.call(event, data, to=to, namespace=namespace, timeout=timeout), timeout + 1)
+        In a cell it returns when sent; in a handler it returns an awaitable.
+        """
+        coro = self.sio.emit(event, _data(args), to=to, room=room, skip_sid=skip_sid, namespace=namespace)
+        return _both_sides(coro, self.log, f"emit({event!r})", 10.0)
 
-    def enter_room(self, sid: str, room: str, namespace: str | None = None) -> None:
-        _loop.run(self.sio.enter_room(sid, room, namespace=namespace))
+    def call(self, event: str, *args: Any, to: str, namespace: str | None = None,
+             timeout: float | None = None) -> Any:
+        """Emit ``event`` to one client and wait (up to ``timeout``, default 5 s) for its acknowledgement."""
+        wait = 5.0 if timeout is None else timeout
+        coro = self.sio.call(event, _data(args), to=to, namespace=namespace, timeout=wait)
+        return _both_sides(coro, self.log, f"call({event!r})", wait + 1)
 
-    def leave_room(self, sid: str, room: str, namespace: str | None = None) -> None:
-        _loop.run(self.sio.leave_room(sid, room, namespace=namespace))
+    def enter_room(self, sid: str, room: str, namespace: str | None = None) -> Any:
+        """Put client ``sid`` in ``room`` (in a handler: ``await srv.enter_room(...)``)."""
+        return _both_sides(self.sio.enter_room(sid, room, namespace=namespace), self.log, "enter_room", 10.0)
+
+    def leave_room(self, sid: str, room: str, namespace: str | None = None) -> Any:
+        """Take client ``sid`` out of ``room`` (in a handler: ``await srv.leave_room(...)``)."""
+        return _both_sides(self.sio.leave_room(sid, room, namespace=namespace), self.log, "leave_room", 10.0)
 
     def rooms(self, sid: str, namespace: str | None = None) -> list[str]:
-        """The rooms ``sid`` is in (each client is also in a room named after its sid)."""
-        return sorted(self.sio.rooms(sid, namespace=namespace))
+        """The rooms ``sid`` is in (each client is also in a room named after its sid).
+
+        Read on the loop, which owns the rooms, so a cell never sees them change under it.
+        """
+        if _on_loop():
+            return sorted(self.sio.rooms(sid, namespace=namespace))
+
+        async def snapshot() -> list[str]:
+            return sorted(self.sio.rooms(sid, namespace=namespace))
+
+        return _loop.run(snapshot(), 10.0)
 
     # -- lifecycle --
 
     def stop(self, timeout: float = 5.0) -> None:
-        """Disconnect every client and stop listening."""
+        """Disconnect every client and stop listening (safe to call twice)."""
         runner, self._runner = self._runner, None
+        listener, self._listener = self._listener, None
         if runner is not None:
             async def close() -> None:
-                for site in list(runner.sites):  # first stop listening, so that no client reconnects to us
-                    await site.stop()
+                if listener is not None:  # first stop listening, so that no client reconnects to us
+                    listener.close()
+                for connection in list(self._connections):  # drop them all at once, as a restart would: the
+                    connection.abort()  # clients reconnect (an Engine.IO close would tell them not to)
                 await self.sio.shutdown()
                 await runner.cleanup()
+                leftovers = [task for task in self._tasks if not task.done()]
+                for task in leftovers:
+                    task.cancel()
+                await asyncio.gather(*leftovers, return_exceptions=True)
+                if listener is not None:
+                    await listener.wait_closed()
 
-            self._stop_on_loop(close(), timeout)
+            try:
+                self._stop_on_loop(close(), timeout)
+            finally:
+                _untap(self._logger, self._tap)
+        else:
+            _loop.unregister(self)
 
     def __repr__(self) -> str:
         state = f"{self.url} running" if self.running else "stopped"
         return f"<SocketIOServer {self.name!r} {state}>"
 
 
-class SocketIORefused(ConnectionError, socketio.exceptions.ConnectionRefusedError):
+class SocketIORefused(LiveError, ConnectionError, socketio.exceptions.ConnectionRefusedError):
     """Raised by a server's ``connect`` handler to refuse a client; what a refused client gets."""
 
     def __init__(self, *args: Any) -> None:
@@ -263,18 +600,24 @@ class SocketIOClient(_loop.LiveObject):
     Args:
         url: the server's ``http://host:port``.
         name: re-creating a client of the same name disconnects the old one.
-        namespaces: namespaces to connect to (default ``["/"]``).
+        namespaces: namespaces to connect to (default ``["/"]``); the first is
+            the one :attr:`sid`, :attr:`connections` and :meth:`emit` use by default.
         auth: sent with the connection; the server's ``connect`` handler sees it.
         transports: ``["polling", "websocket"]`` (the default: start with long
             polling, then upgrade) or ``["websocket"]``.
         reconnection: reconnect with backoff when the connection drops.
         timeout: seconds for connecting and for each call.
+        max_attachments: binary attachments one packet from the server may announce.
 
     Every event the client receives is queued for :meth:`recv`;
-    :meth:`on` adds a handler that runs as events arrive.
+    :meth:`on` adds a handler that runs as events arrive. :meth:`emit` and
+    :meth:`call` have the server's signatures (without the addressing):
+    ``emit(event, *args, namespace=)``, ``call(event, *args, namespace=, timeout=)``;
+    in a cell they block, inside a handler they return an awaitable.
+    :meth:`close` (or ``stop``, ``disconnect``) disconnects.
 
     Raises:
-        SocketIORefused: the server refused the connection (with its reason).
+        SocketIORefused: the server refused the connection (its message names the namespace and the reason).
     """
 
     kind = "sio-client"
@@ -290,30 +633,40 @@ class SocketIOClient(_loop.LiveObject):
         reconnection: bool = True,
         timeout: float = 5.0,
         log_size: int = 10_000,
+        max_attachments: int = MAX_ATTACHMENTS,
     ) -> None:
         self.url = url
         self.timeout = timeout
-        self.namespaces = namespaces or ["/"]
+        self.namespaces = list(namespaces or ["/"])
         self.log = TrafficLog(log_size)
         self.log.protocol = "socket.io"
         self._inbox: queue.Queue[tuple[str, str, tuple[Any, ...]]] = queue.Queue()
-        self._refusals: list[Any] = []
+        self._refusals: list[tuple[str, Any]] = []
+        self._logger, self._tap = _tap(self.log, "client")
+        log = self.log
         self.sio = socketio.AsyncClient(
             reconnection=reconnection,
             reconnection_delay=0.2,
             reconnection_delay_max=2,
             logger=False,
-            engineio_logger=_tap(self.log, "client"),
+            engineio_logger=self._logger,
+            serializer=_bounded_packet(max_attachments),
+            http_session=lambda: _counted_session(log),
         )
-        self._up = threading.Event()  # set while connected, for wait_connected()
+        self._up = threading.Event()  # set while the first namespace is connected, for wait_connected()
         self._connected_count = 0
         self._connect_changed = threading.Condition()
+        self._sids: dict[str, str] = {}
         for namespace in self.namespaces:
             self.sio.on("*", functools.partial(self._queue, namespace), namespace=namespace)
-            self.sio.on("connect_error", self._refused, namespace=namespace)
-        self.on("connect", lambda: None)
-        self.on("disconnect", lambda *reason: None)
-        self._go_live(name, lambda: self._connect(auth, transports), timeout + 2)
+            self.sio.on("connect_error", functools.partial(self._refused, namespace), namespace=namespace)
+            self.on("connect", lambda: None, namespace=namespace)
+            self.on("disconnect", lambda *reason: None, namespace=namespace)
+        try:
+            self._go_live(name, lambda: self._connect(auth, transports), timeout + 2)
+        except BaseException:
+            _untap(self._logger, self._tap)
+            raise
 
     async def _connect(self, auth: Any, transports: list[str] | None) -> None:
         try:
@@ -321,22 +674,33 @@ class SocketIOClient(_loop.LiveObject):
                                    wait_timeout=self.timeout)
         except socketio.exceptions.ConnectionError as exc:
             await self.sio.disconnect()
-            reason = self._refusals[-1] if self._refusals else str(exc)
-            if isinstance(reason, dict):
-                reason = reason.get("message", reason)
-            raise SocketIORefused(f"the Socket.IO server refused the connection: {reason}") from None
+            if self._refusals:
+                namespace, reason = self._refusals[-1]
+                if isinstance(reason, dict):
+                    reason = reason.get("message", reason)
+                where = f" to namespace {namespace!r}" if namespace != "/" or len(self.namespaces) > 1 else ""
+                message = f"the Socket.IO server refused the connection{where}: {reason}"
+            else:
+                message = f"the Socket.IO server refused the connection: {exc}"
+            raise SocketIORefused(message) from None
 
     async def _queue(self, namespace: str, event: str, *args: Any) -> None:
         self._inbox.put((event, namespace, args))
 
-    async def _refused(self, data: Any = None) -> None:
-        self._refusals.append(data)
+    async def _refused(self, namespace: str, data: Any = None) -> None:
+        self._refusals.append((namespace, data))
 
     # -- from a cell --
 
     @property
     def sid(self) -> str | None:
-        return self.sio.get_sid()
+        """The session id in the first namespace (``None`` while not connected)."""
+        return self._sids.get(self.namespaces[0])
+
+    @property
+    def sids(self) -> dict[str, str]:
+        """Namespace → this client's session id there, for the namespaces connected now."""
+        return dict(self._sids)
 
     @property
     def connected(self) -> bool:
@@ -347,22 +711,27 @@ class SocketIOClient(_loop.LiveObject):
         """``"polling"`` or ``"websocket"``: what Engine.IO runs on now."""
         return self.sio.transport() if self.sio.connected else None
 
-    def on(self, event: str, handler: Callable[..., Any] | None = None, *, namespace: str = "/") -> Any:
+    def on(self, event: str, handler: Callable[..., Any] | None = None, *, namespace: str | None = None) -> Any:
         """Run ``handler(*args)`` as ``event`` arrives (``connect`` and ``disconnect`` too).
 
-        Events with a handler are still queued for :meth:`recv`.
+        ``namespace`` defaults to the client's first. Events with a handler are still queued for :meth:`recv`.
         """
+        namespace = namespace or self.namespaces[0]
 
         def register(function: Callable[..., Any]) -> Callable[..., Any]:
             async def both(*args: Any) -> Any:
                 if event == "connect":
-                    with self._connect_changed:
-                        self._connected_count += 1
-                        self._up.set()
-                        self._connect_changed.notify_all()
+                    self._sids[namespace] = self.sio.get_sid(namespace)
+                    if namespace == self.namespaces[0]:
+                        with self._connect_changed:
+                            self._connected_count += 1
+                            self._up.set()
+                            self._connect_changed.notify_all()
                     self.log.add("event", "OPEN", info=f"{namespace} over {self.sio.transport()}")
                 elif event == "disconnect":
-                    self._up.clear()
+                    self._sids.pop(namespace, None)
+                    if namespace == self.namespaces[0]:
+                        self._up.clear()
                     self.log.add("event", "CLOSED", info=f"{namespace} {' '.join(map(str, args))}".strip())
                 else:
                     self._inbox.put((event, namespace, args))
@@ -374,15 +743,16 @@ class SocketIOClient(_loop.LiveObject):
 
         return register(handler) if handler is not None else register
 
-    def emit(self, event: str, *args: Any, namespace: str | None = None) -> None:
-        """Send an event (no acknowledgement asked)."""
-        _loop.run(self.sio.emit(event, args if len(args) != 1 else args[0], namespace=namespace), self.timeout)
+    def emit(self, event: str, *args: Any, namespace: str | None = None) -> Any:
+        """Send an event with ``args`` (no acknowledgement asked)."""
+        coro = self.sio.emit(event, _data(args), namespace=namespace or self.namespaces[0])
+        return _both_sides(coro, self.log, f"emit({event!r})", self.timeout)
 
     def call(self, event: str, *args: Any, namespace: str | None = None, timeout: float | None = None) -> Any:
         """Send an event and wait for the server's acknowledgement; return its value."""
         wait = timeout or self.timeout
-        data = args if len(args) != 1 else args[0]
-        return _loop.run(self.sio.call(event, data, namespace=namespace, timeout=wait), wait + 1)
+        coro = self.sio.call(event, _data(args), namespace=namespace or self.namespaces[0], timeout=wait)
+        return _both_sides(coro, self.log, f"call({event!r})", wait + 1)
 
     def recv(self, event: str | None = None, timeout: float = 5.0) -> tuple[Any, ...]:
         """The next event received (of one name, if given), as ``(event, *args)``.
@@ -407,7 +777,7 @@ class SocketIOClient(_loop.LiveObject):
 
     @property
     def connections(self) -> int:
-        """How many times this client has connected so far (reconnections included)."""
+        """How many times this client has connected (to its first namespace) so far, reconnections included."""
         return self._connected_count
 
     def wait_connected(self, timeout: float = 10.0, *, after: int | None = None) -> None:
@@ -429,8 +799,10 @@ class SocketIOClient(_loop.LiveObject):
     def disconnect(self) -> None:
         """Disconnect (safe to call twice)."""
         try:
-            _loop.run(self.sio.disconnect(), self.timeout)
+            if self._logger.handlers:  # shutdown, not disconnect: it also stops a reconnection under way
+                _loop.run(self.sio.shutdown(), self.timeout)
         finally:
+            _untap(self._logger, self._tap)
             _loop.unregister(self)
 
     stop = close = disconnect

@@ -1,0 +1,242 @@
+"""The traffic log under hostile and busy conditions: bounded in bytes, never slowing the loop, no secrets."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import threading
+import time
+import tracemalloc
+
+import pytest
+
+import wskit
+from wskit.codec import handshake as hs
+from wskit.live import log as logmod
+from wskit.live.log import REDACTED, TrafficLog, redact, summarize_request
+
+# --- bounded in bytes -------------------------------------------------------------------------------------------
+
+
+def test_a_full_log_holds_no_more_than_its_stated_bound():
+    """Filled with the worst records and handshakes there are (non-ASCII, every limit reached), the memory the log
+    holds, measured by tracemalloc, stays under ``max_bytes + max_handshake_bytes`` (the docstring's bound)."""
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        log = TrafficLog()
+        data, info = "é" * 10_000, "ü" * 50_000
+        for _ in range(30_000):
+            log.add("event", "ERROR", size=10_000, data=data, info=info)
+        huge = hs.Request("GET", "/" + "π" * 9000,
+                          hs.Headers([("Sec-WebSocket-Protocol", "ω" * 8000)] * 100 + [("X-Pad", "x" * 8000)] * 28))
+        response = hs.Response(403, "Forbidden", hs.Headers([("Set-Cookie", "c" * 8000)] * 128), b"b" * 100_000)
+        for i in range(2_000):
+            log.add_handshake(i, huge, response)
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    bound = log.max_bytes + log.max_handshake_bytes
+    assert log.held_bytes <= bound
+    assert held <= bound, f"the log holds {held / 2**20:.1f} MiB, more than its bound {bound / 2**20:.1f} MiB"
+    assert len(log.handshakes) >= 16 and log.dropped > 0  # even the worst summaries: 16 or more kept
+    [last] = [log.handshakes[-1]]
+    assert len(last.request.target) <= logmod.MAX_TARGET and len(last.request.headers) <= logmod.MAX_KEPT_HEADERS
+    assert last.omitted_headers > 0 and last.omitted_bytes > 0
+
+
+def test_a_handshake_summary_keeps_the_websocket_headers_and_counts_the_rest():
+    request = hs.build_request("127.0.0.1:1", path="/chat?room=lobby&token=hunter2")
+    padded = hs.Request(request.method, request.target,
+                        hs.Headers([*request.headers.items(), *[(f"X-Pad-{i}", "p" * 8000) for i in range(100)]]))
+    summary, omitted, omitted_bytes = summarize_request(padded)
+    assert summary.key == request.key and summary.headers.get("Upgrade") == "websocket"
+    assert summary.target == f"/chat?room=lobby&token={REDACTED}"
+    assert omitted == 100 and omitted_bytes == sum(len(f"X-Pad-{i}") + 8000 + 4 for i in range(100))
+    assert len(summary.to_bytes()) < 1000
+
+
+def test_event_info_is_bounded_and_keeps_both_ends_of_a_traceback():
+    log = TrafficLog(max_info=200)
+    record = log.add("event", "ERROR", info="Traceback (most recent call last):\n" + "x" * 10_000 + "\nKeyError: 'k'")
+    assert len(record.info) < 260 and record.info.startswith("Traceback") and record.info.endswith("KeyError: 'k'")
+
+
+# --- readers never hold up the loop -------------------------------------------------------------------------------
+
+
+def echo_rate(client, count: int = 400) -> float:
+    started = time.perf_counter()
+    for i in range(count):
+        client.send(str(i))
+        client.recv()
+    return count / (time.perf_counter() - started)
+
+
+def test_a_cell_waiting_on_a_full_log_does_not_slow_the_loop():
+    srv = wskit.EchoServer()
+    c = wskit.connect(srv.url)
+    for i in range(5_000):  # full logs of real traffic: 10,000 records each
+        c.send(f"x{i}")
+    for i in range(5_000):
+        assert c.recv() == f"x{i}"
+    assert len(c.log) == c.log._records.maxlen
+    without = max(echo_rate(c) for _ in range(3))
+    stop = threading.Event()
+    looked = {id(srv.log): 0, id(c.log): 0}
+    waits = {id(srv.log): 0, id(c.log): 0}
+
+    def waiter(log):
+        def never(record):
+            looked[id(log)] += 1
+            return False
+
+        while not stop.is_set():
+            waits[id(log)] += 1
+            with contextlib.suppress(TimeoutError):
+                log.wait_for(never, timeout=0.5)
+
+    waiters = [threading.Thread(target=waiter, args=(log,), daemon=True) for log in (srv.log, c.log)]
+    for thread in waiters:
+        thread.start()
+    try:
+        time.sleep(0.1)
+        assert srv.log._watchers and c.log._watchers  # the cells do wait
+        waiting = max(echo_rate(c) for _ in range(3))
+    finally:
+        stop.set()
+        for thread in waiters:
+            thread.join(5)
+    print(f"echo: {without:.0f} round trips/s alone, {waiting:.0f} with a cell waiting on each full log; "
+          f"records looked at: {looked}")
+    assert waiting >= without / 2
+    # each wait looks once at what is logged (10,000), then only at the new records (4 per round trip, 3 x 400)
+    for log in (srv.log, c.log):
+        assert looked[id(log)] <= waits[id(log)] * 10_000 + 3 * 400 * 4 + 100
+
+
+def test_wait_for_sees_records_logged_before_and_after_and_costs_only_new_ones():
+    log = TrafficLog()
+    log.add("sent", "TEXT", data="early", size=5)
+    assert log.wait_for(lambda r: r.data == "early", timeout=0.1).data == "early"
+    looked = []
+
+    def later():
+        time.sleep(0.05)
+        for i in range(50):
+            log.add("received", "TEXT", data=f"late {i}", size=6)
+
+    threading.Thread(target=later).start()
+
+    def predicate(record):
+        looked.append(record.data)
+        return record.data == "late 49"
+
+    assert log.wait_for(predicate, timeout=5).data == "late 49"
+    assert looked.count("early") == 1  # the old records are looked at once, not on every wake
+    assert log._watchers == 0
+
+
+def test_a_waiter_much_slower_than_the_traffic_still_finds_its_record(monkeypatch):
+    monkeypatch.setattr(logmod._Waiter, "LIMIT", 5)  # the loop hands over at most 5 records, then says "look again"
+    log = TrafficLog(maxlen=1000)
+
+    def traffic():
+        time.sleep(0.05)
+        for i in range(200):
+            log.add("sent", "TEXT", data=f"hay {i}", size=5)
+        log.add("sent", "TEXT", data="needle", size=6)
+
+    producer = threading.Thread(target=traffic)
+    producer.start()
+
+    def slow(record):
+        time.sleep(0.001)
+        return record.data == "needle"
+
+    assert log.wait_for(slow, timeout=10).data == "needle"
+    producer.join()
+
+
+# --- no secrets -----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("/?token=abc", f"/?token={REDACTED}"),
+        ("/chat?room=lobby&access_token=abc&x=1", f"/chat?room=lobby&access_token={REDACTED}&x=1"),
+        ("/?auth=abc;password=pw&key=k&api_key=a&client_secret=s",
+         f"/?auth={REDACTED};password={REDACTED}&key={REDACTED}&api_key={REDACTED}&client_secret={REDACTED}"),
+        ('40{"token":"friend","name":"alice"}', f'40{{"token":"{REDACTED}","name":"alice"}}'),
+        ("/?room=lobby&name=bob", "/?room=lobby&name=bob"),  # nothing secret: unchanged
+        ("/?monkey=1", "/?monkey=1"),  # a name that only ends like a secret one
+    ],
+)
+def test_redact(text, expected):
+    assert redact(text) == expected
+
+
+SECRETS = ("hunter2-url", "guess-url", "hunter2-header", "guess-header", "cookie-jar")
+
+
+def assert_no_secret(log: TrafficLog) -> None:
+    texts = {
+        "records": repr(log.records),
+        "handshakes": repr(list(log.handshakes)) + "".join(str(h.request) + str(h.response) for h in log.handshakes),
+        "to_json": log.to_json(),
+        "table": log.table(last=None),
+    }
+    for where, text in texts.items():
+        for secret in SECRETS:
+            assert secret not in text, f"{secret!r} is in the log's {where}"
+
+
+def test_secrets_never_reach_a_log_accepted_or_refused_server_or_client():
+    srv = wskit.EchoServer(token="hunter2-url")
+    with wskit.connect(f"{srv.url}?token=hunter2-url&room=lobby") as by_url:
+        by_url.send("hi")
+        by_url.recv()
+    with pytest.raises(wskit.HandshakeRefused):
+        wskit.connect(f"{srv.url}?token=guess-url")
+    token_header = wskit.EchoServer(token="hunter2-header")
+    headers = {"Authorization": "Bearer hunter2-header", "Cookie": "session=cookie-jar"}
+    with wskit.connect(token_header.url, headers=headers) as by_header:
+        by_header.send("hi")
+        by_header.recv()
+        client_logs = [by_header.log]
+    with pytest.raises(wskit.HandshakeRefused) as refused:
+        wskit.connect(token_header.url, headers={"Authorization": "Bearer guess-header"})
+    srv.log.wait_for(lambda r: r.opcode == "REJECTED")
+    token_header.log.wait_for(lambda r: r.opcode == "REJECTED")
+    for log in (srv.log, token_header.log, *client_logs, by_url.log):
+        assert_no_secret(log)
+    opened = srv.log.wait_for(lambda r: r.opcode == "OPEN")
+    assert opened.info == f"/?token={REDACTED}&room=lobby"
+    assert by_url.log.wait_for(lambda r: r.opcode == "OPEN").info == f"/?token={REDACTED}&room=lobby"
+    accepted = token_header.log.handshakes[0]
+    assert accepted.request.headers.get("Authorization") == f"Bearer {REDACTED}"
+    assert accepted.request.headers.get("Cookie") == REDACTED
+    assert refused.value.status == 403
+    refusals = [h for h in token_header.log.handshakes if not h.accepted]
+    assert refusals and refusals[0].request.headers.get("Authorization") == f"Bearer {REDACTED}"
+    assert_no_secret(by_header.log)
+
+
+def test_socketio_auth_and_query_tokens_are_redacted():
+    srv = wskit.SocketIOServer()
+
+    @srv.on("connect")
+    async def connect(sid, environ, auth):
+        if (auth or {}).get("token") != "hunter2-url":
+            raise wskit.SocketIORefused("no")
+
+    client = wskit.SocketIOClient(f"{srv.url}?token=guess-url", auth={"token": "hunter2-url"})
+    assert client.connected
+    with pytest.raises(wskit.SocketIORefused):
+        wskit.SocketIOClient(srv.url, auth={"token": "guess-url"})
+    connects = [r.data for r in srv.log.messages("received") if str(r.data).startswith("40")]
+    assert connects and all(REDACTED in packet for packet in connects)
+    for log in (srv.log, client.log):
+        assert_no_secret(log)
+        json.loads(log.to_json())
