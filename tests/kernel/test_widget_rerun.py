@@ -118,6 +118,7 @@ def test_no_ui_thread_is_left_after_stop_all(kernel):
 
 STALE_SETUP = """
 import random, re
+from wskit.widgets.messagepanel import decode_rows
 
 async def pusher(ws):
     async for message in ws:
@@ -142,7 +143,7 @@ class Replay:
             if content["kind"] == "reset":
                 self.rows, self.last = [], 0
             elif content["kind"] == "rows":
-                for row in content["rows"]:
+                for row in decode_rows(content):
                     if row[0] > self.last:
                         self.last = row[0]
                         self.rows.append(row)

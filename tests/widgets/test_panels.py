@@ -21,7 +21,7 @@ from wskit.live.log import TrafficLog
 from wskit.widgets import ChatRoom, HandshakeView, MessagePanel
 from wskit.widgets._pump import PUMP, THREAD_NAME, Feed
 from wskit.widgets.browserclient import _STATIC
-from wskit.widgets.messagepanel import MAX_BATCH_BYTES, har, parse_outgoing
+from wskit.widgets.messagepanel import MAX_BATCH_BYTES, decode_rows, har, parse_outgoing
 
 SEQ, TIME, DIR, OPCODE, SIZE, DATA, ENC, CONN, CODE, INFO, DECODED = range(11)
 
@@ -44,7 +44,7 @@ class Browser:
             if kind == "reset":
                 self.rows, self.last_seq = [], 0
             elif kind == "rows":
-                for row in content["rows"]:
+                for row in decode_rows(content):
                     if row[SEQ] > self.last_seq:
                         self.last_seq = row[SEQ]
                         self.rows.append(row)

@@ -10,8 +10,8 @@ The loop thread carries the traffic; a widget must never slow it down nor race w
   change a widget are queued to it too, so they run in order with the updates.
 * One long-lived thread rather than timers: on ipykernel every thread that sends comm messages gets a ZeroMQ
   socket of its own. The thread exits by itself once it has nothing to do and the wskit loop thread is gone
-  (after ``wskit.stop_all()``), so a notebook's last cell leaves no thread behind; the next record starts it
-  again.
+  (after ``wskit.stop_all()``) for :data:`IDLE_EXIT` seconds, so a notebook's last cell leaves no thread behind
+  (the re-run test joins it for up to 1 s); the next record starts it again.
 * :func:`replace` makes a widget created by a re-run cell take the place of the one the previous run made at
   the same place (cell source, line and n-th call in that run): the old one is closed and unsubscribed, so
   running ``panel = MessagePanel(c)`` 200 times leaves one subscriber, not 200.
@@ -31,6 +31,7 @@ __all__ = ["PUMP", "Feed", "Pump", "cell_site", "replace"]
 
 THREAD_NAME = "wskit-redraw"
 LOOP_THREAD_NAME = "wskit-loop"  # wskit.live.loop.THREAD_NAME (widgets do not import live)
+IDLE_EXIT = 0.5  # seconds with nothing to do, and no wskit loop, before the UI thread exits
 
 
 class Pump:
@@ -46,6 +47,7 @@ class Pump:
         self._due: dict[int, Any] = {}  # id -> sink (a dict keeps the order widgets became due)
         self._actions: deque[Callable[[], None]] = deque()
         self._thread: threading.Thread | None = None
+        self._last = 0.0  # when the last tick was (kept across restarts of the thread)
         self.ticks = 0
 
     # -- any thread --
@@ -82,12 +84,14 @@ class Pump:
     # -- the UI thread --
 
     def _run(self) -> None:
-        last = 0.0
+        last = self._last
         while True:
             with self._cond:
+                idle_since = time.monotonic()
                 while not self._due and not self._actions:
-                    if not _loop_alive():
+                    if time.monotonic() - idle_since >= IDLE_EXIT and not _loop_alive():
                         self._thread = None
+                        self._last = last
                         return
                     self._cond.wait(0.1)
                 actions = list(self._actions)

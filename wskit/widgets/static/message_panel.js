@@ -1,8 +1,8 @@
 // The front end of wskit.widgets.MessagePanel, modelled on Chrome's Network → WS → Messages.
 //
-// The kernel sends only new records, batched ({kind: "rows", rows: [[seq, time, direction, opcode, size, data,
-// encoding, conn, code, info, decoded], ...]}); they are kept here, once per model, and every view filters and
-// draws them itself. The table is virtualized: only the rows in view exist in the DOM, so 100,000 rows scroll
+// The kernel sends only new records, batched (columns, see encode_rows in messagepanel.py); they are kept
+// here, once per model, as rows [seq, time, direction, opcode, size, data, encoding, conn, code, info, decoded,
+// ms since open], and every view filters and draws them itself. The table is virtualized: only the rows in view exist in the DOM, so 100,000 rows scroll
 // as smoothly as 100. Plain JavaScript, no build step.
 
 const ROW_HEIGHT = 20;
@@ -23,7 +23,8 @@ function newStore(model) {
       this.rows = []; this.opened = new Map(); this.trimmed = 0;
       this.totals = { sent: [0, 0], received: [0, 0] };
     },
-    add(rows) {
+    add(batch) {
+      const rows = decodeRows(batch);
       for (const row of rows) {
         if (row[SEQ] <= this.lastSeq) continue;  // sent twice (a second page asked for everything): keep one
         this.lastSeq = row[SEQ];
@@ -47,7 +48,7 @@ function newStore(model) {
   };
   model.on("msg:custom", (message) => {
     if (message.kind === "reset") { store.reset(); store.lastSeq = 0; }
-    else if (message.kind === "rows") { store.dropped = message.dropped || 0; store.add(message.rows); }
+    else if (message.kind === "rows") { store.dropped = message.dropped || 0; store.add(message); }
     else if (message.kind === "clear") {
       const keep = store.rows.filter((row) => row[TIME] > message.cleared_at);
       store.reset();
@@ -58,6 +59,19 @@ function newStore(model) {
     for (const view of store.views) view.changed(message.kind !== "rows");
   });
   return store;
+}
+
+// A batch comes as columns (see encode_rows in messagepanel.py); the store keeps one array per row.
+const DIRECTION = { s: "sent", r: "received", e: "event" };
+export function decodeRows(batch) {
+  const binary = new Set(batch.b);
+  const rows = new Array(batch.t.length);
+  for (let i = 0; i < rows.length; i++) {
+    const [code, info, decoded] = batch.e[i] || [null, "", null];
+    rows[i] = [batch.first + i, batch.t[i] / 1e6, DIRECTION[batch.d[i]], batch.o[i], batch.n[i], batch.x[i],
+               binary.has(i) ? "hex" : "", batch.c ? batch.c[i] : 0, code, info, decoded, 0];
+  }
+  return rows;
 }
 
 function storeOf(model) {
