@@ -45,3 +45,28 @@ def test_the_bundled_library_is_the_version_the_lock_file_pins():
 def test_the_front_end_routes_through_the_proxy_away_from_this_machine():
     script = (_STATIC / "browser_client.js").read_text()
     assert "proxy/${port}" in script and '"localhost", "127.0.0.1"' in script
+
+
+def test_wait_connected_needs_the_server_and_never_waits_without_a_front_end():
+    import time
+
+    from wskit.live.log import TrafficLog
+
+    class Server:  # what BrowserClient takes from a wskit server: its url and its log
+        url = "ws://127.0.0.1:8765/"
+        log = TrafficLog()
+
+    client = BrowserClient(Server(), autoconnect=False)
+    assert client.port == 8765
+    started = time.monotonic()
+    assert client.wait_connected(timeout=30) is False  # no notebook front end here: no browser will come
+    assert time.monotonic() - started < 1
+    with pytest.raises(TypeError, match=r"BrowserClient\(srv\)"):
+        BrowserClient("ws://127.0.0.1:8765/", autoconnect=False).wait_connected()
+    with pytest.raises(TypeError, match="server or its url"):
+        BrowserClient(42)
+
+
+def test_the_browser_reports_close_codes_for_socketio_too():
+    script = (_STATIC / "browser_client.js").read_text()
+    assert "wasClean: close.wasClean" in script and "code: event ? event.code : null" in script
