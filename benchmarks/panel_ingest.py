@@ -71,7 +71,7 @@ def kernel_run(pace: float | None) -> dict[str, float]:
     def counting(self, msg, buffers=None):  # and serialize, as the kernel's session does for each message
         nonlocal messages, wire
         messages += 1
-        wire += len(json.dumps(msg))
+        wire += len(json.dumps(msg)) + sum(len(b) for b in buffers or ())
         return original(self, msg, buffers)
 
     log = TrafficLog(maxlen=N)
@@ -93,34 +93,49 @@ def kernel_run(pace: float | None) -> dict[str, float]:
             "rate": messages / (wall + 0.2), "delivered": delivered}
 
 
-def rtt_run(blocks: int = 5, count: int = 400) -> tuple[float, float]:
-    """Median echo RTT (ms) without and with a panel watching the client, interleaved."""
+def rtt_run(blocks: int = 12, count: int = 250, control: bool = False) -> tuple[float, float]:
+    """Median echo RTT (ms) without and with a panel watching the client.
+
+    Short blocks in ABBA order (without, with, with, without, ...), all samples of an arm pooled, so that drift
+    of a shared machine falls on both arms alike. ``control``: no panel in either arm (the noise floor).
+    """
     import wskit
 
     srv = wskit.EchoServer(name="bench-echo")
     client = wskit.connect(srv.url, name="bench-client")
+    panel = MessagePanel(client)
+    panel._on_browser_message(panel, {"kind": "hello"}, [])  # a page shows it
+    panel.flush()
 
-    def median_rtt() -> float:
-        samples = []
+    def samples() -> list[float]:
+        taken = []
         for i in range(count):
             started = time.perf_counter()
             client.send(f'{{"seq": {i}}}')
             client.recv(timeout=10)
-            samples.append(time.perf_counter() - started)
-        return statistics.median(samples) * 1000
+            taken.append(time.perf_counter() - started)
+        return taken
 
-    median_rtt()  # warm up
-    without, with_panel = [], []
+    def watching(on: bool) -> None:  # the panel follows the client's log, or not
+        if on and not panel._feed.closed:
+            return
+        panel._feed.close()
+        if on and not control:
+            from wskit.widgets._pump import Feed
+
+            panel._feed = Feed([client.log], panel)
+
+    samples()  # warm up
+    arms: dict[bool, list[float]] = {False: [], True: []}
     try:
-        for _ in range(blocks):
-            without.append(median_rtt())
-            panel = MessagePanel(client)
-            panel._on_browser_message(panel, {"kind": "hello"}, [])
-            with_panel.append(median_rtt())
-            panel.close()
+        for block in range(blocks):
+            on = block % 4 in (1, 2)
+            watching(on)
+            arms[on] += samples()
     finally:
+        panel.close()
         wskit.stop_all()
-    return statistics.median(without), statistics.median(with_panel)
+    return statistics.median(arms[False]) * 1000, statistics.median(arms[True]) * 1000
 
 
 BROWSER_HARNESS = """
@@ -153,17 +168,21 @@ async ({source, css, total, batch}) => {
   const started = performance.now();
   while (seq < total) {
     const batchRows = Math.min(batch, total - seq);
-    const message = {kind: "rows", first: seq + 1, t: [], d: "", o: [], n: [], x: [], b: [], c: 0, e: {}, dropped: 0};
+    const message = {kind: "rows", first: seq + 1, t: [], d: "", o: [], n: [], xl: [], b: [], c: 0, e: {}, dropped: 0};
+    let text = "";
     for (let i = 0; i < batchRows; i++) {
       seq++;
       message.t.push(seq * 200);
       message.d += seq % 2 ? "s" : "r";
       message.o.push("TEXT");
       message.n.push(30);
-      message.x.push(`{"seq": ${seq}, "price": ${100 + seq % 7}}`);
+      const data = `{"seq": ${seq}, "price": ${100 + seq % 7}}`;
+      message.xl.push(data.length);
+      text += data;
     }
-    // through JSON, as the comm delivers it
-    (handlers["msg:custom"] || []).forEach((h) => h(JSON.parse(JSON.stringify(message))));
+    // the columns through JSON and the payloads as a binary buffer, as the comm delivers them
+    const buffer = new DataView(new TextEncoder().encode(text).buffer);
+    (handlers["msg:custom"] || []).forEach((h) => h(JSON.parse(JSON.stringify(message)), [buffer]));
     await new Promise((r) => setTimeout(r, 50));  // the kernel sends at most 20 batches a second
   }
   await nextFrame();
@@ -226,12 +245,15 @@ def main() -> None:
     paced = results["paced"]
     without, with_panel = rtt_run()
     ratio = with_panel / without
+    floor_a, floor_b = rtt_run(control=True)
     rows = [
         ("panel CPU, paced run (s)", f"{paced['extra_cpu']:.3f}", "≤ 0.050", paced["extra_cpu"] <= 0.05),
         ("widget messages a second, paced", f"{paced['rate']:.1f}", "≤ 20", paced["rate"] <= 20),
         ("widget messages a second, burst", f"{results['burst']['rate']:.1f}", "≤ 20", results["burst"]["rate"] <= 20),
         ("echo RTT median without / with panel (ms)", f"{without:.3f} / {with_panel:.3f} ({ratio - 1:+.1%})",
          "within 5%", abs(ratio - 1) <= 0.05),
+        ("  the same, no panel in either arm (noise floor)",
+         f"{floor_a:.3f} / {floor_b:.3f} ({floor_b / floor_a - 1:+.1%})", "(info)", True),
     ]
     if browser:
         b = browser_run()

@@ -53,7 +53,8 @@ CELLS = [
     'MessagePanel(client, title="echo client")',
     "from wskit.live.log import TrafficLog\nmany = TrafficLog(maxlen=100_000)\n"
     "for i in range(100_000):\n"
-    "    many.add('sent' if i % 2 else 'received', 'TEXT', data=f'{{\"seq\": {i}, \"price\": {100 + i % 7}}}', size=30)\n"
+    "    many.add('sent' if i % 2 else 'received', 'TEXT',\n"
+    "             data=f'{{\"seq\": {i}, \"price\": {100 + i % 7}}}', size=30)\n"
     'big = MessagePanel(many, title="100,000 records", keep=100_000)\nbig',
     'stream = TrafficLog()\nfor i in range(300):\n    stream.add("received", "TEXT", data=f"tick {i}", size=8)\n'
     'MessagePanel(stream, title="a stream")',

@@ -147,7 +147,7 @@ class Replay:
             if content["kind"] == "reset":
                 self.rows, self.last = [], 0
             elif content["kind"] == "rows":
-                for row in decode_rows(content):
+                for row in decode_rows(content, buffers[0]):
                     if row[0] > self.last:
                         self.last = row[0]
                         self.rows.append(row)

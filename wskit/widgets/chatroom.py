@@ -74,6 +74,8 @@ class ChatRoom(widgets.VBox):
 
     def _drain(self, items: list[tuple[int, Any]]) -> None:
         """New records (UI thread): remember the chat messages, redraw."""
+        if self._feed.closed:
+            return
         self._learn(items)
         if items:
             self._redraw()
@@ -146,7 +148,7 @@ class ChatRoom(widgets.VBox):
         if self._delivery.value != value:
             self._delivery.value = value
 
-    def flush(self, timeout: float = 5.0) -> None:
+    def flush(self, timeout: float = 30.0) -> None:
         """Wait until the UI thread has taken every record logged so far (for tests and scripts)."""
         import threading
 
@@ -172,6 +174,9 @@ class ChatRoom(widgets.VBox):
             _close_tree(child)
         self.layout.close()
         super().close()
+        # IPython's output history may keep this object (Out[n]): let its closed children go.
+        self.children = ()
+        self._views, self._messages = [], []
 
 
 def _close_tree(widget: Any) -> None:

@@ -27,7 +27,9 @@ from ..codec.socketio import InvalidPacket, decode_engineio, describe
 from ._pump import PUMP, Feed, cell_site, replace
 from .browserclient import _STATIC
 
-__all__ = ["FILTERS", "KINDS", "MAX_BATCH_BYTES", "MessagePanel", "decode_rows", "encode_rows", "har", "parse_outgoing"]
+__all__ = [
+    "FILTERS", "KINDS", "MAX_BATCH_BYTES", "MessagePanel", "decode_rows", "encode_rows", "har", "parse_outgoing",
+]
 
 FILTERS = ("All", "Sent", "Received", "Control")
 KINDS = ("text", "JSON", "hex bytes")
@@ -78,48 +80,68 @@ def _socketio(text: str) -> dict[str, Any]:
     return decoded
 
 
-def encode_rows(records: list[Any], first_seq: int, socketio: bool = False) -> dict[str, Any]:
-    """One batch of records as the browser gets it: columns, cheap to build and to serialize.
+def encode_rows(records: list[Any], first_seq: int, socketio: bool = False) -> tuple[dict[str, Any], bytes]:
+    """One batch of records as the browser gets it: columns in JSON, and the payloads in one binary buffer.
 
-    ``{"kind": "rows", "first": seq of the first row (the others follow one by one), "t": times in µs since the
-    log started, "d": one letter per row (s sent, r received, e event), "o": opcodes, "n": sizes, "x": data (text,
-    or hex for the rows listed in "b"), "c": connection numbers (0 when all are 0), "e": {row: [code, info,
-    decoded]} for the rows that have any}``, where ``decoded`` is the Socket.IO packet, decoded, or ``None``.
-    Building per-row lists and float times cost the kernel 4× more (and 2× more JSON).
+    The JSON part: ``{"kind": "rows", "first": seq of the first row (the others follow one by one), "t": times
+    in µs since the log started, "d": one letter per row (s sent, r received, e event), "o": opcodes, "n": sizes,
+    "xl": the byte length of each row's data in the buffer (-1: no data), "b": rows whose data is hex (bytes),
+    "c": connection numbers (0 when all are 0), "e": {row: [code, info, decoded]} for the rows that have any}``,
+    where ``decoded`` is the Socket.IO packet, decoded, or ``None``. The buffer: every row's data (text, or hex),
+    UTF-8, one after another. A buffer travels as a raw ZeroMQ frame, never through JSON: building per-row
+    lists, float times and escaped JSON strings cost the kernel 4× more.
     """
     data = [r.data for r in records]
     binary = []
     extra: dict[int, list[Any]] = {}
     for i, r in enumerate(records):
-        if data[i].__class__ is bytes:
-            data[i] = data[i].hex()
-            binary.append(i)
+        item = data[i]
+        if item.__class__ is not str:
+            if item is None:
+                data[i] = ""
+            else:
+                data[i] = item.hex()
+                binary.append(i)
         if r.code is not None or r.info:
             extra[i] = [r.code, r.info, None]
     if socketio:
         for i, r in enumerate(records):
             if r.direction != "event" and data[i] and i not in binary:
                 extra.setdefault(i, [r.code, r.info, None])[2] = _socketio(data[i])
+    text = "".join(data)
+    blob = text.encode("utf-8", "surrogatepass")
+    if len(blob) == len(text):  # all ASCII: characters are bytes
+        lengths = list(map(len, data))
+    else:
+        lengths = [len(d.encode("utf-8", "surrogatepass")) for d in data]
+    for i, r in enumerate(records):
+        if r.data is None:
+            lengths[i] = -1
     conns = [r.conn for r in records]
-    return {
+    content = {
         "kind": "rows", "first": first_seq, "t": [int(r.time * 1e6) for r in records],
         "d": "".join([r.direction[0] for r in records]), "o": [r.opcode for r in records],
-        "n": [r.size for r in records], "x": data, "b": binary, "c": conns if any(conns) else 0, "e": extra,
+        "n": [r.size for r in records], "xl": lengths, "b": binary, "c": conns if any(conns) else 0, "e": extra,
     }
+    return content, blob
 
 
-def decode_rows(message: dict[str, Any]) -> list[list[Any]]:
+def decode_rows(message: dict[str, Any], buffer: bytes | memoryview) -> list[list[Any]]:
     """The rows of a batch, as message_panel.js rebuilds them (for tests and other front ends).
 
     Each row: ``[seq, time s, direction, opcode, size, data, encoding, conn, code, info, decoded]``.
     """
     direction = {"s": "sent", "r": "received", "e": "event"}
     binary = set(message["b"])
-    rows = []
+    raw = bytes(buffer)
+    rows, offset = [], 0
     for i, time_us in enumerate(message["t"]):
+        length = message["xl"][i]
+        data = None if length < 0 else raw[offset : offset + length].decode("utf-8", "surrogatepass")
+        offset += max(length, 0)
         code, info, decoded = message["e"].get(str(i), message["e"].get(i, [None, "", None]))
         rows.append([message["first"] + i, time_us / 1e6, direction[message["d"][i]], message["o"][i],
-                     message["n"][i], message["x"][i], "hex" if i in binary else "",
+                     message["n"][i], data, "hex" if i in binary else "",
                      message["c"][i] if message["c"] else 0, code, info, decoded])
     return rows
 
@@ -340,9 +362,9 @@ class MessagePanel(anywidget.AnyWidget):
             batch = batch[:half]
         self._last_send = now
         self.sent_messages += 1
-        message = encode_rows(batch, first, self.socketio)
+        message, blob = encode_rows(batch, first, self.socketio)
         message["dropped"] = self.unsent_dropped
-        self.send(message)
+        self.send(message, [blob])
         if unsent:  # the rest at the next tick
             self._feed.pump.wake(self._feed)
 
@@ -363,7 +385,7 @@ class MessagePanel(anywidget.AnyWidget):
         elif record.opcode == "REJECTED":
             self.state, self.state_detail = "refused", f"HTTP {record.code}"
 
-    def flush(self, timeout: float = 5.0) -> None:
+    def flush(self, timeout: float = 30.0) -> None:
         """Wait until the UI thread has taken every record logged so far, and sent it (for tests and scripts).
 
         The rows still go in batches bounded in bytes, but without waiting for the next tick.

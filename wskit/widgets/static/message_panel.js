@@ -1,6 +1,6 @@
 // The front end of wskit.widgets.MessagePanel, modelled on Chrome's Network → WS → Messages.
 //
-// The kernel sends only new records, batched (columns, see encode_rows in messagepanel.py); they are kept
+// The kernel sends only new records, batched (columns and a buffer of payloads, see encode_rows in messagepanel.py); they are kept
 // here, once per model, as rows [seq, time, direction, opcode, size, data, encoding, conn, code, info, decoded,
 // ms since open], and every view filters and draws them itself. The table is virtualized: only the rows in view exist in the DOM, so 100,000 rows scroll
 // as smoothly as 100. Plain JavaScript, no build step.
@@ -23,8 +23,8 @@ function newStore(model) {
       this.rows = []; this.opened = new Map(); this.trimmed = 0;
       this.totals = { sent: [0, 0], received: [0, 0] };
     },
-    add(batch) {
-      const rows = decodeRows(batch);
+    add(batch, buffer) {
+      const rows = decodeRows(batch, buffer);
       for (const row of rows) {
         if (row[SEQ] <= this.lastSeq) continue;  // sent twice (a second page asked for everything): keep one
         this.lastSeq = row[SEQ];
@@ -46,9 +46,9 @@ function newStore(model) {
     at(abs) { return this.rows[abs - this.base]; },
     end() { return this.base + this.rows.length; },
   };
-  model.on("msg:custom", (message) => {
+  model.on("msg:custom", (message, buffers) => {
     if (message.kind === "reset") { store.reset(); store.lastSeq = 0; }
-    else if (message.kind === "rows") { store.dropped = message.dropped || 0; store.add(message); }
+    else if (message.kind === "rows") { store.dropped = message.dropped || 0; store.add(message, buffers[0]); }
     else if (message.kind === "clear") {
       const keep = store.rows.filter((row) => row[TIME] > message.cleared_at);
       store.reset();
@@ -63,12 +63,19 @@ function newStore(model) {
 
 // A batch comes as columns (see encode_rows in messagepanel.py); the store keeps one array per row.
 const DIRECTION = { s: "sent", r: "received", e: "event" };
-export function decodeRows(batch) {
+const utf8 = new TextDecoder();
+export function decodeRows(batch, buffer) {
   const binary = new Set(batch.b);
+  const bytes = buffer instanceof Uint8Array ? buffer
+    : new Uint8Array(buffer.buffer || buffer, buffer.byteOffset || 0, buffer.byteLength);
   const rows = new Array(batch.t.length);
+  let offset = 0;
   for (let i = 0; i < rows.length; i++) {
     const [code, info, decoded] = batch.e[i] || [null, "", null];
-    rows[i] = [batch.first + i, batch.t[i] / 1e6, DIRECTION[batch.d[i]], batch.o[i], batch.n[i], batch.x[i],
+    const length = batch.xl[i];
+    const data = length < 0 ? null : utf8.decode(bytes.subarray(offset, offset + length));
+    if (length > 0) offset += length;
+    rows[i] = [batch.first + i, batch.t[i] / 1e6, DIRECTION[batch.d[i]], batch.o[i], batch.n[i], data,
                binary.has(i) ? "hex" : "", batch.c ? batch.c[i] : 0, code, info, decoded, 0];
   }
   return rows;
