@@ -122,6 +122,7 @@ def test_no_ui_thread_is_left_after_stop_all(kernel):
 
 STALE_SETUP = """
 import random, re
+from wskit.widgets import _pump
 from wskit.widgets.messagepanel import decode_rows
 
 async def pusher(ws):
@@ -183,8 +184,15 @@ panel.filter = random.choice(["Received", "All"])"""
 TRIAL_CHECK = """while feed.recv(timeout=10) != "done":
     pass
 panel.flush()
-expected = [(r.direction, r.opcode, r.data) for r in panel.visible()]
-shown = replay.view(1000)
+# Compare on the UI thread, the panel's one writer: a keepalive ping logged meanwhile cannot fall between the two.
+compared = threading.Event()
+def compare():
+    global expected, shown
+    expected = [(r.direction, r.opcode, r.data) for r in panel.visible()]
+    shown = replay.view(1000)
+    compared.set()
+_pump.PUMP.call(compare)
+assert compared.wait(30)
 stale += shown != expected
 kept = [(r.direction, r.opcode, r.data) for r in feed.log.records][-1000:]
 assert [(r.direction, r.opcode, r.data) for r in panel.records] == kept
