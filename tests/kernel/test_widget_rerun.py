@@ -135,8 +135,8 @@ async def pusher(ws):
         await ws.send("done")
 
 import asyncio
-source = wskit.Server(pusher, name="pusher")
-feed = wskit.connect(source.url, name="feed")
+source = wskit.Server(pusher, name="pusher", ping_interval=None)  # no keepalive frames after "done"
+feed = wskit.connect(source.url, name="feed", ping_interval=None)
 
 class Replay:
     '''The page's side, as message_panel.js keeps it: rows by seq, reset and clear, filtered in the browser.'''
@@ -184,10 +184,11 @@ panel.filter = random.choice(["Received", "All"])"""
 TRIAL_CHECK = """while feed.recv(timeout=10) != "done":
     pass
 panel.flush()
-# Compare on the UI thread, the panel's one writer: a keepalive ping logged meanwhile cannot fall between the two.
+# Compare on the UI thread, the panel's one writer: nothing is taken or sent between the two reads.
 compared = threading.Event()
 def compare():
     global expected, shown
+    panel.flush()  # on the UI thread: takes and sends what is left, inline
     expected = [(r.direction, r.opcode, r.data) for r in panel.visible()]
     shown = replay.view(1000)
     compared.set()
