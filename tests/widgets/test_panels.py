@@ -459,3 +459,27 @@ def test_a_handler_error_reaches_the_browser_with_its_traceback(kit):
     panel.flush()
     error = next(r for r in browser.rows if r[OPCODE] == "ERROR")
     assert "Traceback" in error[INFO] and "KeyError" in error[INFO]
+
+
+def test_the_front_end_decodes_batches_as_the_kernel_encodes_them():
+    from wskit.widgets.messagepanel import encode_rows
+
+    log = client_log()
+    log.add("received", "TEXT", data="héllo ✓ 𝄞", size=14)
+    log.add("event", "CLOSED", code=1006, info="no close frame")
+    content, blob = encode_rows(log.records, 5)
+    content = json.loads(json.dumps(content))  # as the comm carries it
+    script = (
+        f"import {{ decodeRows }} from {json.dumps(str(_STATIC / 'message_panel.js'))};"
+        f"const rows = decodeRows({json.dumps(content)}, new DataView(new Uint8Array({list(blob)}).buffer));"
+        "console.log(JSON.stringify(rows.map((r) => r.slice(0, 11))));"
+    )
+    try:
+        result = subprocess.run(["node", "--input-type=module", "-e", script], capture_output=True, text=True,
+                                timeout=30, check=True)
+    except FileNotFoundError:
+        pytest.skip("node is not installed")
+    decoded = decode_rows(content, blob)
+    assert json.loads(result.stdout) == json.loads(json.dumps(decoded))
+    assert decoded[7][5] == "héllo ✓ 𝄞" and decoded[4][5:7] == ["00ff", "hex"] and decoded[0][5] is None
+    assert decoded[8][8:10] == [1006, "no close frame"] and decoded[0][0] == 5

@@ -30,6 +30,7 @@ function newStore(model) {
         this.lastSeq = row[SEQ];
         if (row[OPCODE] === "OPEN") this.opened.set(row[CONN], row[TIME]);
         row[SINCE] = (row[TIME] - (this.opened.get(row[CONN]) ?? 0)) * 1000;
+        if (row[CONN]) this.server = true;
         const total = this.totals[row[DIR]];
         if (total) { total[0] += 1; total[1] += row[SIZE]; }
         this.rows.push(row);
@@ -322,10 +323,11 @@ function render({ model, el }) {
       const data = row[DIR] !== "event" && !CONTROL.has(row[OPCODE]) ? " data-row" : "";
       const time = wall ? wallClock(started + row[TIME]) : row[SINCE].toFixed(1);
       const opcode = row[CODE] !== null && row[DIR] !== "event" ? `${row[OPCODE]} ${row[CODE]}` : row[OPCODE];
+      const shown = preview(row);
       html.push(`<div class="wskit-row ${kind}${data}${row[SEQ] === selected ? " selected" : ""}" data-seq="${row[SEQ]}">` +
         `<span class="arrow">${ARROW[row[DIR]] || "?"}</span><span>${row[CONN] ? "#" + row[CONN] : ""}</span>` +
         `<span>${time}</span><span>${row[SIZE]}</span><span>${escape(opcode)}</span>` +
-        `<span title="${escape(preview(row).slice(0, 300))}">${escape(preview(row))}</span></div>`);
+        `<span title="${escape(shown.slice(0, 300))}">${escape(shown)}</span></div>`);
     }
     rowsBox.style.transform = `translateY(${first * ROW_HEIGHT}px)`;
     rowsBox.innerHTML = html.join("") || (total ? "" : `<div class="wskit-mp-empty">no messages yet</div>`);
@@ -349,7 +351,7 @@ function render({ model, el }) {
     const badge = $(".wskit-badge");
     badge.textContent = detailText ? `${state} · ${detailText}` : state;
     badge.className = `wskit-badge ${state}`;
-    el.classList.toggle("server", model.get("server") || store.rows.some((r) => r[CONN]));
+    el.classList.toggle("server", model.get("server") || store.server === true);
     const actions = model.get("actions");
     $(".wskit-mp-connect").disabled = !actions.includes("connect");
     $(".wskit-mp-disconnect").disabled = !actions.includes("disconnect");
