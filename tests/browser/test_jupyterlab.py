@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -252,6 +253,28 @@ def test_message_panel_follows_until_scrolled_up(page):
     expect(viewport.locator(".wskit-row").last).to_contain_text("tick 299")
     panel.get_by_role("button", name="Pause", exact=True).click()
     expect(panel.locator(".wskit-mp-count")).to_contain_text("paused")
+    panel.get_by_role("button", name="Resume", exact=True).click()
+    panel.locator(".wskit-mp-time").select_option("wall clock")  # time as the wall clock, as DevTools can
+    expect(panel.locator(".wskit-mp-head")).to_contain_text("time")
+    expect(viewport.locator(".wskit-row span").nth(2)).to_have_text(re.compile(r"^\d\d:\d\d:\d\d\.\d{3}$"))
+    panel.locator("button[title=Clear]").click()  # clears here and in the kernel
+    expect(panel.locator(".wskit-mp-count")).to_contain_text("0 of 0 rows", timeout=15_000)
+    expect(viewport).to_contain_text("no messages yet")
+
+
+def test_the_panel_follows_jupyterlab_dark_theme(page):
+    panel = panel_titled(page, "echo client")
+    light = panel.evaluate("el => getComputedStyle(el).backgroundColor")
+    page.evaluate("window.jupyterapp.commands.execute('apputils:change-theme', {theme: 'JupyterLab Dark'})")
+    try:
+        page.wait_for_function("document.body.dataset.jpThemeLight === 'false'", timeout=30_000)
+        expect(panel).to_have_css("background-color", "rgb(33, 33, 33)", timeout=30_000)  # --jp-layout-color1
+        dark = panel.evaluate("el => getComputedStyle(el).backgroundColor")
+        assert dark != light, (light, dark)
+        panel.scroll_into_view_if_needed()
+        panel.screenshot(path=ARTIFACTS / "message_panel_dark.png")
+    finally:
+        page.evaluate("window.jupyterapp.commands.execute('apputils:change-theme', {theme: 'JupyterLab Light'})")
 
 
 SCROLL_AND_MEASURE = """
