@@ -49,6 +49,7 @@ class Pump:
         self._thread: threading.Thread | None = None
         self._last = 0.0  # when the last tick was (kept across restarts of the thread)
         self.ticks = 0
+        self.cpu = 0.0  # CPU seconds the UI thread spent on widgets (for benchmarks)
 
     # -- any thread --
 
@@ -96,8 +97,10 @@ class Pump:
                     self._cond.wait(0.1)
                 actions = list(self._actions)
                 self._actions.clear()
+            started = time.thread_time()
             for action in actions:
                 _safely(action)
+            self.cpu += time.thread_time() - started
             delay = last + self.interval - time.monotonic()
             if delay > 0 and not actions:
                 with self._cond:  # wait for the tick, but an action (a click) runs at once
@@ -111,8 +114,10 @@ class Pump:
                 continue
             last = time.monotonic()
             self.ticks += 1
+            started = time.thread_time()
             for sink in due:
                 _safely(sink.drain)
+            self.cpu += time.thread_time() - started
 
     def drain_now(self, sink: Any) -> None:
         """Drain ``sink`` on the calling thread (tests, and a widget's first draw before anyone sees it)."""
