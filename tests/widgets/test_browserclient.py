@@ -70,3 +70,24 @@ def test_wait_connected_needs_the_server_and_never_waits_without_a_front_end():
 def test_the_browser_reports_close_codes_for_socketio_too():
     script = (_STATIC / "browser_client.js").read_text()
     assert "wasClean: close.wasClean" in script and "code: event ? event.code : null" in script
+
+
+def test_wait_connected_waits_for_a_new_connection_when_a_front_end_shows_it(monkeypatch):
+    import threading
+
+    from wskit.live.log import TrafficLog
+    from wskit.widgets import browserclient
+
+    class Server:
+        url = "http://127.0.0.1:9000"
+        log = TrafficLog()
+
+    Server.log.add("received", "MESSAGE", data="40", size=2, conn=1)  # a client that was there before
+    client = BrowserClient(Server(), autoconnect=False)
+    monkeypatch.setattr(browserclient, "front_end_attached", lambda: True)
+    assert client.wait_connected(timeout=0.2) is False  # nobody new: bounded, then False
+    Server.log.add("received", "MESSAGE", data="2", size=1, conn=1)  # the old client's traffic does not count
+    timer = threading.Timer(0.1, lambda: Server.log.add("received", "MESSAGE", data="40", size=2, conn=2))
+    timer.start()
+    assert client.wait_connected(timeout=10) is True  # the browser's Socket.IO connection: a new one
+    timer.join()

@@ -91,6 +91,8 @@ class BrowserClient(anywidget.AnyWidget):
                 raise TypeError(f"BrowserClient takes a wskit server or its url; got {type(url).__name__}")
             url = url.url
         self._created = self._server_log.now() if hasattr(self._server_log, "now") else 0.0
+        # connections the server had before: the browser's is a new one (WebSocket and Socket.IO servers alike)
+        self._known = {r.conn for r in self._server_log.records} if self._server_log is not None else set()
         parsed = urllib.parse.urlsplit(url)
         if parsed.scheme not in ("ws", "wss", "http", "https") or not parsed.port:
             raise ValueError(
@@ -127,9 +129,9 @@ class BrowserClient(anywidget.AnyWidget):
                             "instead of BrowserClient(srv.url)")
         if not front_end_attached():
             return False
-        created = self._created
+        created, known = self._created, self._known
         try:
-            self._server_log.wait_for(lambda r: r.opcode == "OPEN" and r.time >= created, timeout=timeout)
+            self._server_log.wait_for(lambda r: r.time >= created and r.conn and r.conn not in known, timeout=timeout)
         except TimeoutError:
             return False
         return True
