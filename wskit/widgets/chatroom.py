@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import json
+import time
 from typing import Any
 
 import ipywidgets as widgets
@@ -30,14 +31,15 @@ class ChatRoom(widgets.VBox):
     Args:
         clients: wskit clients connected to a :class:`wskit.ChatServer`
             (anything with ``.log``, ``.send`` and ``.name``).
-        max_rate: at most this many redraws a second (the UI thread ticks at most 20 times a second).
+        max_rate: at most this many redraws a second (a chat reads well at 10; the UI thread ticks at most 20
+            times a second).
 
     Below the columns, a delivery table lists every message and which
     clients received it. New records reach the room through a queue drained by the widgets' UI thread, never
     on the wskit loop thread; a re-run cell's room replaces the previous run's (which stops following).
     """
 
-    def __init__(self, clients: list[Any], *, max_rate: float = 20.0) -> None:
+    def __init__(self, clients: list[Any], *, max_rate: float = 10.0) -> None:
         if not clients:
             raise ValueError("ChatRoom needs at least one client")
         site = cell_site()
@@ -45,6 +47,10 @@ class ChatRoom(widgets.VBox):
         self.interval = 1.0 / max_rate
         self.redraws = 0
         self._messages: list[dict[int, dict]] = [{} for _ in self.clients]  # per client: id -> message
+        self._said: dict[int, dict] = {}  # id -> message, any client
+        self._received_by: dict[int, set[str]] = {}
+        self._last_redraw = float("-inf")
+        self._dirty = False
         self._views = [widgets.HTML(layout=widgets.Layout(height="180px", overflow="auto")) for _ in self.clients]
         self._notice = widgets.HTML()
         columns = []
@@ -66,19 +72,29 @@ class ChatRoom(widgets.VBox):
         self._feed.arm()
         replace(self, "ChatRoom", site)
 
-    def _learn(self, items: list[tuple[int, Any]]) -> None:
+    def _learn(self, items: list[tuple[int, Any]]) -> bool:
+        """Remember the chat messages among ``items``; whether there was any."""
+        learned = False
         for i, record in items:
             said = _said(record)
             if said is not None:
                 self._messages[i][said["id"]] = said
+                self._said.setdefault(said["id"], said)
+                self._received_by.setdefault(said["id"], set()).add(self.clients[i].name)
+                learned = True
+        return learned
 
     def _drain(self, items: list[tuple[int, Any]]) -> None:
-        """New records (UI thread): remember the chat messages, redraw."""
+        """New records (UI thread): remember the chat messages; redraw, at most ``max_rate`` times a second."""
         if self._feed.closed:
             return
-        self._learn(items)
-        if items:
-            self._redraw()
+        self._dirty = self._learn(items) or getattr(self, "_dirty", False)
+        if not self._dirty:
+            return
+        if time.monotonic() - self._last_redraw < self.interval:
+            self._feed.pump.wake(self._feed)  # the next tick looks again
+            return
+        self._redraw()
 
     def say(self, client: Any, box: widgets.Text) -> None:
         """Send the box's text as ``client``; show any error in the room."""
@@ -115,7 +131,8 @@ class ChatRoom(widgets.VBox):
 
     def _redraw(self) -> None:
         self.redraws += 1
-        table: dict[int, dict[str, Any]] = {}
+        self._dirty = False
+        self._last_redraw = time.monotonic()
         for client, view, messages in zip(self.clients, self._views, self._messages, strict=True):
             lines = []
             for ident in sorted(messages)[-50:]:
@@ -125,14 +142,11 @@ class ChatRoom(widgets.VBox):
             value = "".join(lines) or "<i style='color:#777'>nothing yet</i>"
             if view.value != value:
                 view.value = value
-            for ident, said in messages.items():
-                row = table.setdefault(ident, {**said, "received_by": set()})
-                row["received_by"].add(client.name)
         rows = []
-        for ident in sorted(table)[-50:]:
-            row = table[ident]
+        for ident in sorted(self._said)[-50:]:
+            row, received_by = self._said[ident], self._received_by[ident]
             marks = "".join(
-                f"<td style='text-align:center'>{'✓' if c.name in row['received_by'] else '·'}</td>"
+                f"<td style='text-align:center'>{'✓' if c.name in received_by else '·'}</td>"
                 for c in self.clients
             )
             rows.append(f"<tr><td>{ident}</td><td>{html.escape(str(row.get('from')))}</td>"
@@ -156,6 +170,8 @@ class ChatRoom(widgets.VBox):
 
         def drain() -> None:
             self._feed.drain()
+            if getattr(self, "_dirty", False):
+                self._redraw()
             done.set()
 
         PUMP.call(drain)
