@@ -192,7 +192,7 @@ class ChatRoom(widgets.VBox):
         super().close()
         # IPython's output history may keep this object (Out[n]): let its closed children go.
         self.children = ()
-        self._views, self._messages = [], []
+        self._views, self._messages, self._said, self._received_by = [], [], {}, {}
 
 
 def _close_tree(widget: Any) -> None:
