@@ -39,9 +39,9 @@ def best_round_trips(client, n=200, tries=3, also=()):
         started = time.perf_counter()
         for i in range(n):
             client.send(f"m{i}")
-            client.recv(timeout=10)
+            client.recv(timeout=30)
             for other in also:
-                other.recv(timeout=10)
+                other.recv(timeout=30)
         best = min(best, time.perf_counter() - started)
     return best
 """
@@ -49,13 +49,13 @@ def best_round_trips(client, n=200, tries=3, also=()):
 PANEL_CELL = """panel = MessagePanel(c, title="echo")
 panel._on_browser_message(panel, {"kind": "hello"}, [])  # what a page showing the panel sends
 c.send("one more")
-c.recv()
+c.recv(timeout=30)  # bounded, with room for a machine kept busy by other work
 panel"""
 
 CHAT_CELL = """room = ChatRoom(people)
 people[0].send("hi")
 for person in people:  # the whole room reads it
-    person.recv()
+    person.recv(timeout=30)
 room"""
 
 
