@@ -151,10 +151,7 @@ def rtt_run(blocks: int = 12, count: int = 250, control: bool = False) -> tuple[
 
 
 BROWSER_HARNESS = """
-async ({source, css, total, batch}) => {
-  const style = document.createElement("style");
-  style.textContent = css;
-  document.head.appendChild(style);
+async ({source, total, batch}) => {
   const module = await import(URL.createObjectURL(new Blob([source], {type: "text/javascript"})));
   const state = {title: "100,000 records", filter: "All", pattern: "", paused: false, follow: true,
                  time_mode: "since open", state: "open", state_detail: "", notice: "", server: false,
@@ -236,7 +233,6 @@ def browser_run(total: int = 100_000, batch: int = 2500) -> dict | None:
         page = browser.new_page(viewport={"width": 1200, "height": 900})
         page.set_content("<html><body></body></html>")
         result = page.evaluate(BROWSER_HARNESS, {"source": (STATIC / "message_panel.js").read_text(),
-                                                 "css": (STATIC / "message_panel.css").read_text(),
                                                  "total": total, "batch": batch})
         cdp = page.context.new_cdp_session(page)
         cdp.send("HeapProfiler.collectGarbage")

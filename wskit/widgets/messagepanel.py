@@ -240,7 +240,6 @@ class MessagePanel(anywidget.AnyWidget):
     """
 
     _esm = (_STATIC / "message_panel.js").read_text()
-    _css = (_STATIC / "message_panel.css").read_text()
 
     title = traitlets.Unicode("traffic").tag(sync=True)
     filter = traitlets.Enum(FILTERS, default_value="All").tag(sync=True)

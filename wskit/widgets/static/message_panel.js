@@ -12,6 +12,97 @@ const CONTROL = new Set(["PING", "PONG", "CLOSE"]);
 const ARROW = { sent: "↑", received: "↓", event: "•" };
 const stores = new WeakMap();
 
+// The panel's style, added to the page once. JupyterLab's theme variables, so the dark theme follows JupyterLab's.
+// (In this file rather than a .css beside it: the package ships static/*.js.)
+export const CSS = `
+.wskit-mp {
+  --wskit-sent: var(--jp-success-color1, #1a7f37);
+  --wskit-received: var(--jp-warn-color1, #b35900);
+  --wskit-error: var(--jp-error-color1, #cf222e);
+  --wskit-muted: var(--jp-ui-font-color2, #777);
+  --wskit-border: var(--jp-border-color2, #e0e0e0);
+  --wskit-bg: var(--jp-layout-color1, #fff);
+  --wskit-bg2: var(--jp-layout-color2, #f3f3f3);
+  --wskit-select: var(--jp-brand-color3, #cfe8fc);
+  color: var(--jp-ui-font-color1, #222);
+  background: var(--wskit-bg);
+  font-family: var(--jp-ui-font-family, sans-serif);
+  font-size: 12px;
+  border: 1px solid var(--wskit-border);
+  border-radius: 3px;
+  max-width: 100%;
+}
+.wskit-mp button, .wskit-mp select, .wskit-mp input {
+  font-size: 12px;
+  color: var(--jp-ui-font-color1, #222);
+  background: var(--jp-layout-color2, #f3f3f3);
+  border: 1px solid var(--wskit-border);
+  border-radius: 2px;
+  padding: 1px 6px;
+  height: 22px;
+}
+.wskit-mp input { background: var(--wskit-bg); }
+.wskit-mp button[aria-pressed="true"] { background: var(--jp-brand-color1, #1976d2); color: white; }
+.wskit-mp button:disabled { opacity: 0.5; }
+.wskit-mp-bar { display: flex; flex-wrap: wrap; gap: 4px; align-items: center; padding: 3px 4px;
+  border-bottom: 1px solid var(--wskit-border); background: var(--wskit-bg2); }
+.wskit-mp label { display: inline-flex; align-items: center; gap: 3px; }
+.wskit-mp-title { font-weight: bold; margin-right: 4px; }
+.wskit-badge { border-radius: 8px; padding: 1px 8px; color: white; background: var(--wskit-muted); }
+.wskit-badge.open, .wskit-badge.listening { background: var(--wskit-sent); }
+.wskit-badge.connecting, .wskit-badge.closing { background: #9a6700; }
+.wskit-badge.closed, .wskit-badge.refused { background: var(--wskit-error); }
+.wskit-mp-regex.invalid { border-color: var(--wskit-error); color: var(--wskit-error); }
+.wskit-mp-spacer { flex: 1; }
+.wskit-mp-head, .wskit-row { display: grid; grid-template-columns: 18px 0 84px 56px 70px minmax(0, 1fr);
+  column-gap: 6px; align-items: center; padding: 0 4px; height: 20px; box-sizing: border-box; }
+.wskit-mp.server .wskit-mp-head, .wskit-mp.server .wskit-row { grid-template-columns: 18px 34px 84px 56px 70px minmax(0, 1fr); }
+.wskit-mp-head { font-weight: bold; color: var(--wskit-muted); border-bottom: 1px solid var(--wskit-border); }
+.wskit-mp-head > span, .wskit-row > span { overflow: hidden; white-space: nowrap; text-overflow: ellipsis; }
+.wskit-mp-viewport { position: relative; overflow-y: auto; height: 300px; contain: strict; }
+.wskit-mp-rows { position: absolute; left: 0; right: 0; top: 0; will-change: transform; }
+.wskit-row { border-bottom: 1px solid var(--wskit-border); cursor: default;
+  font-family: var(--jp-code-font-family, monospace); font-size: 11px; }
+.wskit-row:hover { background: var(--wskit-bg2); }
+.wskit-row.selected { background: var(--wskit-select); }
+.wskit-row .arrow { font-weight: bold; }
+.wskit-row.sent .arrow { color: var(--wskit-sent); }
+.wskit-row.received .arrow { color: var(--wskit-received); }
+.wskit-row.event { color: var(--wskit-muted); font-style: italic; }
+.wskit-row.error { color: var(--wskit-error); }
+.wskit-row.sent.data-row { background: color-mix(in srgb, var(--wskit-sent) 7%, transparent); }
+.wskit-mp-empty { padding: 6px; color: var(--wskit-muted); }
+.wskit-mp-foot { display: flex; gap: 12px; padding: 2px 6px; color: var(--wskit-muted);
+  border-top: 1px solid var(--wskit-border); background: var(--wskit-bg2); }
+.wskit-mp-detail { border-top: 1px solid var(--wskit-border); max-height: 280px; overflow: auto; padding: 4px 6px; }
+.wskit-mp-detail[hidden] { display: none; }
+.wskit-mp-detail h4 { margin: 4px 0 2px; font-size: 11px; color: var(--wskit-muted); text-transform: uppercase; }
+.wskit-mp-detail pre { margin: 0; font-family: var(--jp-code-font-family, monospace); font-size: 11px;
+  white-space: pre-wrap; word-break: break-all; }
+.wskit-mp-detail .wskit-hex { white-space: pre; }
+.wskit-json { font-family: var(--jp-code-font-family, monospace); font-size: 11px; }
+.wskit-json details { margin-left: 14px; }
+.wskit-json details > summary { margin-left: -14px; cursor: pointer; }
+.wskit-json .leaf { margin-left: 14px; }
+.wskit-json .key { color: var(--jp-mirror-editor-property-color, #881391); }
+.wskit-json .string { color: var(--jp-mirror-editor-string-color, #1a1aa6); }
+.wskit-json .number { color: var(--jp-mirror-editor-number-color, #098658); }
+.wskit-json .literal { color: var(--jp-mirror-editor-keyword-color, #0000ff); }
+.wskit-json .meta { color: var(--wskit-muted); }
+.wskit-mp-notice { padding: 2px 6px; }
+.wskit-mp-notice.error { color: var(--wskit-error); }
+.wskit-mp-sendbar { display: flex; gap: 4px; padding: 3px 4px; border-top: 1px solid var(--wskit-border); }
+.wskit-mp-sendbar input { flex: 1; }
+`;
+
+function addStyle() {
+  if (document.getElementById("wskit-message-panel-style")) return;
+  const style = document.createElement("style");
+  style.id = "wskit-message-panel-style";
+  style.textContent = CSS;
+  document.head.appendChild(style);
+}
+
 // -- the model's store: every row the kernel sent, bounded by max_rows -------------------------------------------
 
 function newStore(model) {
@@ -214,6 +305,7 @@ function initialize({ model }) {
 }
 
 function render({ model, el }) {
+  addStyle();
   const store = storeOf(model);
   el.classList.add("wskit-message-panel", "wskit-mp");
   el.innerHTML = `
