@@ -19,7 +19,9 @@ from playwright.sync_api import expect, sync_playwright
 CELLS = [
     "import wskit\nfrom wskit.widgets import BrowserClient, MessagePanel",
     'srv = wskit.EchoServer(name="echo")\nMessagePanel(srv, title="the kernel\'s server sees")',
-    'direct = BrowserClient(srv.url, route="direct")\ndirect',
+    'direct = BrowserClient(srv, route="direct")\ndirect',
+    # Run All: the browser connects once the cell above has shown the widget; this cell waits for it (bounded)
+    'assert direct.wait_connected(30), "the browser did not connect"\nprint("THE BROWSER IS IN")',
     'proxied = BrowserClient(srv.url, route="proxy")\nproxied',
     'sio = wskit.SocketIOServer(name="sio")\n\n@sio.on("join")\nasync def join(sid, room):\n'
     '    await sio.sio.enter_room(sid, room)\n    return room\n\n'
@@ -45,6 +47,13 @@ print("EMITTED TO THE LOBBY")
 CHECK_SIO = """
 assert any('"news"' in e["data"] and "to the lobby" in e["data"] for e in browser_sio.of_type("message"))
 print("SOCKET.IO ROOM MESSAGE REACHED THE BROWSER")
+"""
+
+
+CHECK_CLOSE = """
+close = direct.of_type("close")[-1]
+assert close["code"] == 1001 and close["wasClean"] is True, close  # the server said "going away"
+print("CLOSE CODES SYNCED", close["code"], close["wasClean"])
 """
 
 
@@ -101,9 +110,17 @@ def test_the_browser_connects_directly_through_the_proxy_and_with_socketio(lab):
         run_new_cell(page, CHECK_SIO)
         expect(output(page, "SOCKET.IO ROOM MESSAGE REACHED THE BROWSER")).to_have_count(1, timeout=20_000)
 
+        expect(output(page, "THE BROWSER IS IN")).to_have_count(1)
         panel = page.locator(".wskit-message-panel").first
-        expect(panel.locator("tr.received", has_text="through the proxy")).to_have_count(1)
+        expect(panel.locator(".wskit-row.received", has_text="through the proxy")).to_have_count(1)
         panel.scroll_into_view_if_needed()
         page.screenshot(path=ARTIFACTS / "browser_client_and_panel.png", full_page=False)
         direct.screenshot(path=ARTIFACTS / "browser_client.png")
+
+        # The server goes away: the browser's close event says how (code and wasClean), synced to the kernel.
+        run_new_cell(page, 'srv.close()\nprint("SERVER CLOSED")')
+        expect(output(page, "SERVER CLOSED")).to_have_count(1, timeout=20_000)
+        expect(direct.locator("tr.wskit-bc-close")).to_have_count(1, timeout=20_000)
+        run_new_cell(page, CHECK_CLOSE)
+        expect(output(page, "CLOSE CODES SYNCED")).to_have_count(1, timeout=20_000)
         browser.close()

@@ -45,3 +45,49 @@ def test_the_bundled_library_is_the_version_the_lock_file_pins():
 def test_the_front_end_routes_through_the_proxy_away_from_this_machine():
     script = (_STATIC / "browser_client.js").read_text()
     assert "proxy/${port}" in script and '"localhost", "127.0.0.1"' in script
+
+
+def test_wait_connected_needs_the_server_and_never_waits_without_a_front_end():
+    import time
+
+    from wskit.live.log import TrafficLog
+
+    class Server:  # what BrowserClient takes from a wskit server: its url and its log
+        url = "ws://127.0.0.1:8765/"
+        log = TrafficLog()
+
+    client = BrowserClient(Server(), autoconnect=False)
+    assert client.port == 8765
+    started = time.monotonic()
+    assert client.wait_connected(timeout=30) is False  # no notebook front end here: no browser will come
+    assert time.monotonic() - started < 1
+    with pytest.raises(TypeError, match=r"BrowserClient\(srv\)"):
+        BrowserClient("ws://127.0.0.1:8765/", autoconnect=False).wait_connected()
+    with pytest.raises(TypeError, match="server or its url"):
+        BrowserClient(42)
+
+
+def test_the_browser_reports_close_codes_for_socketio_too():
+    script = (_STATIC / "browser_client.js").read_text()
+    assert "wasClean: close.wasClean" in script and "code: event ? event.code : null" in script
+
+
+def test_wait_connected_waits_for_a_new_connection_when_a_front_end_shows_it(monkeypatch):
+    import threading
+
+    from wskit.live.log import TrafficLog
+    from wskit.widgets import browserclient
+
+    class Server:
+        url = "http://127.0.0.1:9000"
+        log = TrafficLog()
+
+    Server.log.add("received", "MESSAGE", data="40", size=2, conn=1)  # a client that was there before
+    client = BrowserClient(Server(), autoconnect=False)
+    monkeypatch.setattr(browserclient, "front_end_attached", lambda: True)
+    assert client.wait_connected(timeout=0.2) is False  # nobody new: bounded, then False
+    Server.log.add("received", "MESSAGE", data="2", size=1, conn=1)  # the old client's traffic does not count
+    timer = threading.Timer(0.1, lambda: Server.log.add("received", "MESSAGE", data="40", size=2, conn=2))
+    timer.start()
+    assert client.wait_connected(timeout=10) is True  # the browser's Socket.IO connection: a new one
+    timer.join()

@@ -1,8 +1,16 @@
-"""MessagePanel, HandshakeView and ChatRoom, tested without a kernel."""
+"""MessagePanel, HandshakeView and ChatRoom, tested without a kernel.
+
+The panel's browser side keeps the rows the kernel sends and filters them itself; :class:`Browser` below replays
+the panel's messages the way ``static/message_panel.js`` does, so the tests can check what a page would show.
+"""
 
 from __future__ import annotations
 
+import gc
 import json
+import re
+import subprocess
+import threading
 import time
 
 import pytest
@@ -11,8 +19,59 @@ import wskit
 from wskit.codec import handshake as hs
 from wskit.live.log import TrafficLog
 from wskit.widgets import ChatRoom, HandshakeView, MessagePanel
-from wskit.widgets._throttle import Throttle
-from wskit.widgets.messagepanel import parse_outgoing
+from wskit.widgets._pump import PUMP, THREAD_NAME, Feed
+from wskit.widgets.browserclient import _STATIC
+from wskit.widgets.messagepanel import MAX_BATCH_BYTES, decode_rows, har, parse_outgoing
+
+SEQ, TIME, DIR, OPCODE, SIZE, DATA, ENC, CONN, CODE, INFO, DECODED = range(11)
+
+
+class Browser:
+    """What message_panel.js keeps from the panel's messages (reset / rows / clear), and its filter."""
+
+    def __init__(self, panel: MessagePanel) -> None:
+        self.rows: list[list] = []
+        self.last_seq = 0
+        self.messages: list[dict] = []
+        self.threads: set[str] = set()
+        self.panel = panel
+        original = panel.send
+
+        def send(content, buffers=None):
+            self.threads.add(threading.current_thread().name)
+            self.messages.append(json.loads(json.dumps(content)))  # what the comm would carry
+            content = self.messages[-1]
+            kind = content["kind"]
+            if kind == "reset":
+                self.rows, self.last_seq = [], 0
+            elif kind == "rows":
+                for row in decode_rows(content, buffers[0]):
+                    if row[SEQ] > self.last_seq:
+                        self.last_seq = row[SEQ]
+                        self.rows.append(row)
+            elif kind == "clear":
+                self.rows = [r for r in self.rows if r[TIME] > content["cleared_at"]]
+            return original(content, buffers)
+
+        panel.send = send
+        panel._on_browser_message(panel, {"kind": "hello"}, [])  # as the page does when it shows the panel
+        panel.flush()
+
+    def view(self) -> list[str]:
+        """The rows the page shows for the panel's current filter and pattern."""
+        regex = re.compile(self.panel.pattern) if self.panel.pattern else None
+        shown = []
+        for r in self.rows:
+            if self.panel.filter == "Sent" and r[DIR] != "sent":
+                continue
+            if self.panel.filter == "Received" and r[DIR] != "received":
+                continue
+            if self.panel.filter == "Control" and r[OPCODE] not in ("PING", "PONG", "CLOSE"):
+                continue
+            if regex and not regex.search(f"{r[OPCODE]} {r[DATA] or ''} {r[INFO]}"):
+                continue
+            shown.append(f"{r[DIR]} {r[OPCODE]}")
+        return shown
 
 
 def client_log() -> TrafficLog:
@@ -31,35 +90,51 @@ def rows(panel: MessagePanel) -> list[str]:
     return [f"{r.direction} {r.opcode}" for r in panel.visible()]
 
 
-def test_rows_show_direction_size_opcode_and_data():
+def test_the_browser_gets_every_record_as_a_row_oldest_first():
     panel = MessagePanel(client_log(), title="alice")
-    page = panel._table.value
-    assert page.count("<tr class=") == 7
-    assert "↑" in page and "↓" in page
-    assert "<pre>{\n &quot;move&quot;: [\n  1,\n  2\n ]\n}</pre>" in page  # JSON pretty-printed
-    assert "<code>00 ff</code>" in page  # binary as hex
-    assert panel.state == "open"
+    browser = Browser(panel)
+    assert [m["kind"] for m in browser.messages] == ["reset", "rows"]
+    assert [f"{r[DIR]} {r[OPCODE]}" for r in browser.rows] == rows(panel) and len(browser.rows) == 7
+    binary = browser.rows[4]
+    assert (binary[DATA], binary[ENC], binary[SIZE]) == ("00ff", "hex", 2)  # bytes travel as hex
+    assert browser.rows[3][DATA] == '{"move": [1, 2]}' and browser.rows[3][DECODED] is None
+    assert [r[SEQ] for r in browser.rows] == list(range(1, 8))
+    assert panel.state == "open" and panel.title == "alice"
+    assert "MessagePanel('alice': 7 records, open)" in panel.table()
+    assert "↑" in panel.table() and "00 ff" in panel.table()
+
+
+def test_socketio_packets_are_decoded_for_the_detail_pane():
+    log = TrafficLog()
+    log.protocol = "socket.io"
+    log.add("event", "OPEN")
+    log.add("sent", "MESSAGE", data='421["join","lobby"]', size=19)
+    log.add("received", "MESSAGE", data="2", size=1)
+    browser = Browser(MessagePanel(log))
+    event, ping = browser.rows[1][DECODED], browser.rows[2][DECODED]
+    assert event["summary"] == 'MESSAGE → EVENT "join" ["lobby"] ack 1'
+    assert event["socket.io"] == {"type": "EVENT", "namespace": "/", "ack": 1, "data": ["join", "lobby"]}
+    assert ping == {"summary": "PING", "engine.io": "PING"}
 
 
 def test_filters_and_regex():
     panel = MessagePanel(client_log())
-    panel.filter = "Sent"
-    assert rows(panel) == ["sent TEXT", "sent TEXT", "sent PING"]
-    panel.filter = "Received"
-    assert rows(panel) == ["received TEXT", "received BINARY", "received PONG"]
-    panel.filter = "Control"
-    assert rows(panel) == ["sent PING", "received PONG"]
+    browser = Browser(panel)
+    for view, expected in [
+        ("Sent", ["sent TEXT", "sent TEXT", "sent PING"]),
+        ("Received", ["received TEXT", "received BINARY", "received PONG"]),
+        ("Control", ["sent PING", "received PONG"]),
+    ]:
+        panel.filter = view
+        assert rows(panel) == expected == browser.view()
     panel.filter = "All"
     panel.pattern = "mo+ve"
-    assert rows(panel) == ["sent TEXT"]
+    assert rows(panel) == ["sent TEXT"] == browser.view()
+    panel.pattern = "00ff"  # binary data is matched as hex, in the kernel and in the browser
+    assert rows(panel) == ["received BINARY"] == browser.view()
     panel.pattern = "(unclosed"
-    assert len(rows(panel)) == 7 and "not a valid regex" in panel._notice.value
-
-
-def test_the_filter_buttons_drive_the_view():
-    panel = MessagePanel(client_log())
-    panel._filter.value = "Control"
-    assert panel.filter == "Control" and panel._table.value.count("<tr class=") == 2
+    with pytest.raises(ValueError, match="not a valid regex"):
+        panel.visible()
 
 
 def test_badge_follows_the_connection():
@@ -67,84 +142,161 @@ def test_badge_follows_the_connection():
     panel = MessagePanel(log)
     assert panel.state == "connecting"
     log.add("event", "OPEN")
+    panel.flush()
     assert panel.state == "open"
     log.add("sent", "CLOSE", code=1000, info="bye", size=5)
+    panel.flush()
     assert panel.state == "closing"
     log.add("event", "CLOSED", code=1000, info="bye")
-    panel._throttle.flush()
-    assert panel.state == "closed" and "closed · 1000 bye" in panel._badge.value
+    panel.flush()
+    assert (panel.state, panel.state_detail) == ("closed", "1000 bye")
     refused = TrafficLog()
     refused.add("event", "REJECTED", code=403, info="Forbidden")
-    assert MessagePanel(refused).state == "refused"
+    assert (MessagePanel(refused).state, MessagePanel(refused).state_detail) == ("refused", "HTTP 403")
 
 
 def test_server_panel_counts_open_connections():
     log = TrafficLog()
     panel = MessagePanel(log)
+    assert not panel.server
     for conn in (1, 2, 3):
         log.add("event", "OPEN", conn=conn)
     log.add("event", "CLOSED", conn=2, code=1000)
-    panel._throttle.flush()
-    assert panel.state == "listening" and "2 open" in panel._badge.value
-    assert "<th>conn</th>" in panel._table.value
+    panel.flush()
+    assert (panel.state, panel.state_detail, panel.server) == ("listening", "2 open", True)
 
 
-def test_pause_clear_and_export(tmp_path):
+def test_clear_reaches_the_browser_and_export_writes_json_and_har(tmp_path):
     log = client_log()
     panel = MessagePanel(log)
-    panel.paused = True
-    before = panel._table.value
+    browser = Browser(panel)
+    panel.paused = True  # pausing freezes the browser's view; the kernel keeps sending, so nothing is lost
     log.add("received", "TEXT", data="while paused", size=12)
-    panel._throttle.flush()
-    assert panel._table.value == before  # the view froze...
+    panel.flush()
+    assert browser.rows[-1][DATA] == "while paused"
     panel.paused = False
-    assert "while paused" in panel._table.value  # ...and caught up
     panel.clear()
-    assert panel.visible() == [] and "no messages yet" in panel._table.value
+    panel.flush()
+    assert panel.visible() == [] and browser.rows == [] and browser.messages[-1]["kind"] == "clear"
+    assert panel.totals() == {"sent": {"messages": 0, "bytes": 0}, "received": {"messages": 0, "bytes": 0}}
     log.add("received", "TEXT", data="after clear", size=11)
-    assert rows(panel) == ["received TEXT"]
+    panel.flush()
+    assert rows(panel) == ["received TEXT"] == browser.view()
+    assert panel.totals()["received"] == {"messages": 1, "bytes": 11}
     path = panel.export(tmp_path / "log.json")
     exported = json.loads(path.read_text())
     assert len(exported) == 9 and exported[5]["data"] == "31323334" and exported[5]["data_encoding"] == "hex"
-    assert "saved 9 records" in panel._notice.value
+    panel.flush()
+    assert "saved 9 records" in panel.notice
+    document = json.loads(panel.export(tmp_path / "log.har").read_text())
+    messages = document["log"]["entries"][0]["_webSocketMessages"]
+    assert document["log"]["version"] == "1.2" and document["log"]["entries"][0]["_resourceType"] == "websocket"
+    assert [(m["type"], m["opcode"]) for m in messages[:3]] == [("send", 1), ("receive", 1), ("send", 1)]
+    assert messages[3] == {"type": "receive", "time": pytest.approx(panel.started_wall + log.records[4].time),
+                           "opcode": 2, "data": "00ff"}
+    with pytest.raises(ValueError, match="json' or 'har"):
+        panel.export(tmp_path / "x", fmt="csv")
+
+
+def test_har_carries_the_handshake_and_redacts_secrets():
+    log = TrafficLog()
+    request = hs.build_request("127.0.0.1:9", "/chat?name=me&token=s3cret", key="dGhlIHNhbXBsZSBub25jZQ==")
+    log.add_handshake(0, request, hs.build_response(request.key))
+    log.add("event", "OPEN")
+    log.add("sent", "TEXT", data="hi", size=2)
+    entry = har(log.records, list(log.handshakes), 1_700_000_000.0, "t")["log"]["entries"][0]
+    assert entry["request"]["url"] == "ws://127.0.0.1:9/chat?name=me&token=[redacted]"
+    assert entry["response"]["status"] == 101 and "s3cret" not in json.dumps(entry)
+    assert entry["startedDateTime"].startswith("2023-11-14T22:13:20")
 
 
 def test_memory_stays_bounded():
     log = TrafficLog(maxlen=100_000)
     panel = MessagePanel(log, keep=50, max_rows=10)
+    browser = Browser(panel)
     for i in range(1000):
         log.add("received", "TEXT", data=str(i), size=len(str(i)))
-    panel._throttle.flush()
+    panel.flush()
     assert len(panel.records) == 50 and panel.dropped == 950
-    assert panel._table.value.count("<tr class=") == 10
-    assert "990 earlier rows not drawn" in panel._table.value
+    assert panel.max_rows == 10  # the browser keeps at most this many rows (message_panel.js trims)
+    assert panel._unsent.maxlen == 50 and len(panel._unsent) == 0  # a backlog is bounded by keep too
+    assert browser.rows[-1][DATA] == "999"
+    assert len(browser.rows) + browser.messages[-1]["dropped"] == 1000  # each row either arrived or is counted
 
 
-def test_updates_are_coalesced():
-    log = TrafficLog()
-    panel = MessagePanel(log, max_rate=20)
-    started = time.monotonic()
+def test_updates_are_coalesced_and_complete():
+    log = TrafficLog(maxlen=200_000)
+    panel = MessagePanel(log, max_rate=20, keep=200_000)
+    browser = Browser(panel)
     base = panel.updates
-    while time.monotonic() - started < 0.5:
-        log.add("received", "TEXT", data="x", size=1)
-    time.sleep(0.1)
+    started = time.monotonic()
+
+    def traffic():  # another thread, as the wskit loop would be
+        while time.monotonic() - started < 0.5:
+            log.add("received", "TEXT", data="x", size=1)
+
+    writer = threading.Thread(target=traffic)
+    writer.start()
+    writer.join()
+    panel.flush()
     elapsed = time.monotonic() - started
-    redraws = panel.updates - base
-    assert len(panel.records) > 1000
-    assert redraws <= elapsed * 20 + 2, (redraws, elapsed)
-    assert panel.visible()[-1] is log.records[-1]
+    updates = panel.updates - base
+    assert len(log) > 1000
+    assert updates <= elapsed * 20 + 2, (updates, elapsed)
+    assert len(browser.rows) == len(log)  # every record, once, in order
+    assert [r[SEQ] for r in browser.rows] == list(range(1, len(log) + 1))
+    assert browser.threads == {THREAD_NAME}  # one writer: the UI thread
 
 
-def test_throttle_redraws_at_once_after_a_quiet_spell():
-    calls = []
-    throttle = Throttle(lambda: calls.append(time.monotonic()), max_rate=20)
-    throttle.poke()
-    assert len(calls) == 1
-    throttle.poke()
-    throttle.poke()
-    assert len(calls) == 1  # merged into one scheduled redraw
-    time.sleep(0.12)
-    assert len(calls) == 2 and calls[1] - calls[0] >= 0.045
+def test_a_batch_is_bounded_in_bytes():
+    log = TrafficLog(maxlen=20_000, max_data=256)
+    for _ in range(5000):
+        log.add("received", "TEXT", data="y" * 256, size=256)
+    panel = MessagePanel(log)
+    browser = Browser(panel)
+    deadline = time.monotonic() + 10
+    while len(browser.rows) < 5000 and time.monotonic() < deadline:
+        panel.flush()
+        time.sleep(0.05)
+    batches = [m for m in browser.messages if m["kind"] == "rows"]
+    assert len(browser.rows) == 5000 and len(batches) >= 5
+    assert max(len(json.dumps(m)) + sum(m["xl"]) for m in batches) <= MAX_BATCH_BYTES + 1024
+
+
+def test_no_view_no_messages():
+    log = client_log()
+    panel = MessagePanel(log)
+    sent = []
+    panel.send = lambda content, buffers=None: sent.append(content)
+    log.add("sent", "TEXT", data="nobody looks", size=12)
+    panel.flush()
+    assert sent == [] and len(panel.visible()) == 8  # nbval and scripts: no front end, no widget messages
+
+
+def test_the_send_box_sends_and_reports_errors():
+    sent = []
+    panel = MessagePanel(TrafficLog(), on_send=sent.append)
+    panel._on_browser_message(panel, {"kind": "send", "text": "48 69", "as": "hex bytes"}, [])
+    panel.flush()
+    assert sent == [b"Hi"] and panel.notice == ""
+    panel._on_browser_message(panel, {"kind": "send", "text": "not hex", "as": "hex bytes"}, [])
+    panel.flush()
+    assert sent == [b"Hi"] and panel.notice.startswith("error: not hex")
+    assert panel.send_text('{"a": 1}', "JSON") and sent[-1] == '{"a": 1}'
+
+
+def test_a_failing_callback_is_shown_not_raised():
+    def broken(_message):
+        raise ConnectionError("the server is gone")
+
+    panel = MessagePanel(TrafficLog(), on_send=broken)
+    assert not panel.send_text("hi")
+    panel.flush()
+    assert "send failed" in panel.notice and "the server is gone" in panel.notice
+    assert panel.actions == ["send"]  # a bare log has nothing to connect with: the buttons are disabled
+    panel._on_browser_message(panel, {"kind": "connect"}, [])
+    panel.flush()
+    assert panel.notice == "error: nothing to connect with here"
 
 
 @pytest.mark.parametrize(
@@ -161,33 +313,66 @@ def test_parse_outgoing_errors(text, kind, error):
         parse_outgoing(text, kind)
 
 
-def test_send_box_calls_back_and_reports_errors():
-    sent = []
-    panel = MessagePanel(TrafficLog(), on_send=sent.append)
-    panel._input.value = "48 69"
-    panel._kind.value = "hex bytes"
-    panel._send_button.click()
-    assert sent == [b"Hi"] and panel._input.value == ""
-    panel._input.value = "not hex"
-    panel._send_button.click()
-    assert sent == [b"Hi"] and "not hex" in panel._notice.value
-    panel._input.value = "48 69"  # kept, so the learner can fix it
-
-
-def test_a_failing_callback_is_shown_not_raised():
-    def broken(_message):
-        raise ConnectionError("the server is gone")
-
-    panel = MessagePanel(TrafficLog(), on_send=broken)
-    panel._input.value = "hi"
-    panel._send_button.click()
-    assert "send failed" in panel._notice.value and "the server is gone" in panel._notice.value
-    assert panel._connect.disabled  # a bare log has nothing to connect with
-
-
 def test_refuses_what_it_cannot_show():
     with pytest.raises(TypeError, match="TrafficLog"):
         MessagePanel(object())
+    with pytest.raises(ValueError, match="max_rows"):
+        MessagePanel(TrafficLog(), max_rows=0)
+
+
+def test_a_closed_or_forgotten_panel_is_not_called():
+    log = TrafficLog()
+    panel = MessagePanel(log)
+    assert len(log._subscribers) == 1
+    panel.close()
+    assert log._subscribers == []
+
+
+    class Viewer:  # any owner of a feed: the feed holds it weakly
+        def _drain(self, items):
+            pass
+
+    viewer = Viewer()
+    Feed([log], viewer)
+    assert len(log._subscribers) == 1
+    del viewer  # garbage...
+    gc.collect()
+    log.add("sent", "TEXT", data="x", size=1)  # ...the next record finds the panel gone and unsubscribes
+    deadline = time.monotonic() + 5
+    while log._subscribers and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert log._subscribers == []
+
+
+def test_the_ui_thread_stops_when_idle_and_no_loop_runs():
+    wskit.stop_all()
+    log = TrafficLog()
+    panel = MessagePanel(log)
+    log.add("sent", "TEXT", data="x", size=1)
+    panel.flush()
+    deadline = time.monotonic() + 3
+    while PUMP.running and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not PUMP.running and not [t for t in threading.enumerate() if t.name == THREAD_NAME]
+    log.add("sent", "TEXT", data="y", size=1)  # and starts again when needed
+    panel.flush()
+    assert panel.records[-1].data == "y"
+
+
+def test_the_front_end_formats_hex_dumps():
+    script = (
+        f"import {{ hexDump }} from {json.dumps(str(_STATIC / 'message_panel.js'))};"
+        "console.log(hexDump(new Uint8Array([...Array(20).keys()].map(i => i + 60))));"
+    )
+    try:
+        result = subprocess.run(["node", "--input-type=module", "-e", script], capture_output=True, text=True,
+                                timeout=30, check=True)
+    except FileNotFoundError:
+        pytest.skip("node is not installed")
+    assert result.stdout.splitlines() == [
+        "00000000  3c 3d 3e 3f 40 41 42 43  44 45 46 47 48 49 4a 4b  |<=>?@ABCDEFGHIJK|",
+        "00000010  4c 4d 4e 4f                                       |LMNO|",
+    ]
 
 
 # --- with live connections -----------------------------------------------------------------
@@ -204,16 +389,22 @@ def test_panel_on_a_live_client_sends_and_shows_the_echo(kit):
     srv = wskit.EchoServer()
     client = wskit.connect(srv.url)
     panel = MessagePanel(client)
-    panel._input.value = "typed in the panel"
-    panel._send_button.click()
+    browser = Browser(panel)
+    panel._on_browser_message(panel, {"kind": "send", "text": "typed in the panel", "as": "text"}, [])
     client.log.wait_for(lambda r: r.direction == "received" and r.data == "typed in the panel")
-    panel._throttle.flush()
-    assert rows(panel)[-2:] == ["sent TEXT", "received TEXT"]
-    panel._disconnect.click()
+    panel.flush()
+    assert rows(panel)[-2:] == ["sent TEXT", "received TEXT"] == browser.view()[-2:]
+    panel._on_browser_message(panel, {"kind": "disconnect"}, [])
     client.log.wait_for(lambda r: r.opcode == "CLOSED")
+    panel.flush()
     assert panel.state == "closed"
-    panel._connect.click()
+    closed_at = client.log.records[-1].time
+    panel._on_browser_message(panel, {"kind": "connect"}, [])
+    panel.flush()
+    client.log.wait_for(lambda r: r.opcode == "OPEN" and r.time > closed_at)
+    panel.flush()
     assert panel.state == "open" and not client.closed
+    assert browser.threads == {THREAD_NAME}  # never the wskit loop thread
 
 
 def test_handshake_view_of_a_live_client_and_of_a_forgery(kit):
@@ -242,38 +433,53 @@ def test_chat_room_shows_who_received_what(kit):
     alice.recv()
     carol.send("anyone for chess?")
     carol.recv()
-    room._throttle.flush()
+    room.flush()
     assert room.delivery() == {
         1: {"from": "alice", "text": "hi lobby", "room": "lobby", "received_by": ["alice", "bob"]},
         2: {"from": "carol", "text": "anyone for chess?", "room": "games", "received_by": ["carol"]},
     }
     assert "anyone for chess?" in room._delivery.value
+    assert "<td>hi lobby</td><td style='text-align:center'>✓</td><td style='text-align:center'>✓</td>" \
+           "<td style='text-align:center'>·</td>" in room._delivery.value
     room.close()
+    assert all(c.log._subscribers == [] for c in (alice, bob, carol))
 
 
-def test_times_restart_at_each_reconnect():
-    log = TrafficLog()
-    panel = MessagePanel(log)
-    first = log.add("event", "OPEN")
-    log.add("sent", "TEXT", data="a", size=1)
-    second = log.add("event", "OPEN")
-    log.add("sent", "TEXT", data="b", size=1)
-    panel._throttle.flush()
-    cells = [row.split("<td>")[1].split("</td>")[0] for row in panel._table.value.split("<tr class=")[1:]]
-    assert all(not cell.startswith("-") for cell in cells), cells
-    assert second.time > first.time
-
-
-def test_a_handler_error_shows_in_the_panel_with_its_traceback(kit):
+def test_a_handler_error_reaches_the_browser_with_its_traceback(kit):
     async def buggy(ws):
         await ws.recv()
         raise KeyError("no such room")
 
     srv = wskit.Server(buggy)
     panel = MessagePanel(srv)
+    browser = Browser(panel)
     client = wskit.connect(srv.url)
     client.send("join")
     srv.log.wait_for(lambda r: r.opcode == "ERROR")
-    panel._throttle.flush()
-    assert "tr class='error'" in panel._table.value
-    assert "Traceback" in panel._table.value and "KeyError" in panel._table.value
+    panel.flush()
+    error = next(r for r in browser.rows if r[OPCODE] == "ERROR")
+    assert "Traceback" in error[INFO] and "KeyError" in error[INFO]
+
+
+def test_the_front_end_decodes_batches_as_the_kernel_encodes_them():
+    from wskit.widgets.messagepanel import encode_rows
+
+    log = client_log()
+    log.add("received", "TEXT", data="héllo ✓ 𝄞", size=14)
+    log.add("event", "CLOSED", code=1006, info="no close frame")
+    content, blob = encode_rows(log.records, 5)
+    content = json.loads(json.dumps(content))  # as the comm carries it
+    script = (
+        f"import {{ decodeRows }} from {json.dumps(str(_STATIC / 'message_panel.js'))};"
+        f"const rows = decodeRows({json.dumps(content)}, new DataView(new Uint8Array({list(blob)}).buffer));"
+        "console.log(JSON.stringify(rows.map((r) => r.slice(0, 11))));"
+    )
+    try:
+        result = subprocess.run(["node", "--input-type=module", "-e", script], capture_output=True, text=True,
+                                timeout=30, check=True)
+    except FileNotFoundError:
+        pytest.skip("node is not installed")
+    decoded = decode_rows(content, blob)
+    assert json.loads(result.stdout) == json.loads(json.dumps(decoded))
+    assert decoded[7][5] == "héllo ✓ 𝄞" and decoded[4][5:7] == ["00ff", "hex"] and decoded[0][5] is None
+    assert decoded[8][8:10] == [1006, "no close frame"] and decoded[0][0] == 5

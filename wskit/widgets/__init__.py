@@ -2,8 +2,11 @@
 
 Widgets take bytes, a traffic log, a client or callbacks; they never start
 servers themselves (that is :mod:`wskit.live`'s job), and nothing imports
-them. Updates coming from the wskit loop thread are coalesced (at most 20
-redraws a second) and memory stays bounded.
+them. They never run on the wskit loop thread: a log's subscriber only queues
+the record, and one UI thread per process (``wskit-redraw``, see
+:mod:`._pump`) drains the queues at most 20 times a second and is the only
+writer of each widget. A re-run cell's widget replaces the previous run's,
+which stops following its logs. Memory stays bounded.
 """
 
 from .browserclient import BrowserClient

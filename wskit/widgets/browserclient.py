@@ -19,16 +19,39 @@ from typing import Any
 import anywidget
 import traitlets
 
-__all__ = ["BrowserClient"]
+from ._pump import cell_site, replace
+
+__all__ = ["BrowserClient", "front_end_attached"]
 
 _STATIC = resources.files(__package__) / "static"
+
+
+def front_end_attached() -> bool:
+    """The cell running now was sent by a notebook front end (JupyterLab, Notebook 7), which shows widgets.
+
+    JupyterLab puts the cell's id in the metadata of each execute request; ``jupyter_client`` (nbval,
+    ``nbconvert --execute``, tests) does not, and outside a kernel there is no request at all.
+    """
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - wskit's widgets depend on IPython through ipywidgets
+        return False
+    kernel = getattr(get_ipython(), "kernel", None)
+    if kernel is None:
+        return False
+    try:
+        parent = kernel.get_parent("shell")
+    except TypeError:  # an ipykernel whose get_parent takes no channel
+        parent = kernel.get_parent()
+    return bool((parent or {}).get("metadata", {}).get("cellId"))
 
 
 class BrowserClient(anywidget.AnyWidget):
     """A WebSocket or Socket.IO client that runs in the learner's browser.
 
     Args:
-        url: a wskit server's ``url`` (``ws://127.0.0.1:PORT/...`` or, for Socket.IO, ``http://127.0.0.1:PORT``).
+        url: a wskit server (then :meth:`wait_connected` watches its log), or its ``url``
+            (``ws://127.0.0.1:PORT/...`` or, for Socket.IO, ``http://127.0.0.1:PORT``).
         route: ``"auto"`` (direct from this machine, through the proxy elsewhere), ``"direct"`` or ``"proxy"``.
         autoconnect: connect as soon as the widget is shown.
         auth: Socket.IO only: the auth data sent with the connection.
@@ -38,7 +61,9 @@ class BrowserClient(anywidget.AnyWidget):
     Attributes:
         events: what the browser saw, oldest first: dicts with ``type`` (``connecting``, ``open``, ``message``,
             ``sent``, ``error``, ``close``), ``ms``, ``readyState``, ``bufferedAmount`` and, as they apply,
-            ``data``, ``code``, ``reason``.
+            ``data``, ``code``, ``reason``, ``wasClean`` (a ``close`` always carries ``code`` and ``wasClean``
+            from the browser's CloseEvent: ``1000``/``1001`` and ``True`` after a closing handshake, ``1006``
+            and ``False`` when the TCP connection just went away; ``None`` when Socket.IO closed without one).
         resolved_url, resolved_route: where the browser connected, and how.
     """
 
@@ -57,8 +82,17 @@ class BrowserClient(anywidget.AnyWidget):
     resolved_url = traitlets.Unicode("").tag(sync=True)
     resolved_route = traitlets.Unicode("").tag(sync=True)
 
-    def __init__(self, url: str, *, route: str = "auto", autoconnect: bool = True, auth: dict | None = None,
+    def __init__(self, url: Any, *, route: str = "auto", autoconnect: bool = True, auth: dict | None = None,
                  on_connect: list | None = None, event: str = "chat", **kwargs: Any) -> None:
+        site = cell_site()
+        self._server_log = getattr(url, "log", None)
+        if not isinstance(url, str):
+            if not isinstance(getattr(url, "url", None), str):
+                raise TypeError(f"BrowserClient takes a wskit server or its url; got {type(url).__name__}")
+            url = url.url
+        self._created = self._server_log.now() if hasattr(self._server_log, "now") else 0.0
+        # connections the server had before: the browser's is a new one (WebSocket and Socket.IO servers alike)
+        self._known = {r.conn for r in self._server_log.records} if self._server_log is not None else set()
         parsed = urllib.parse.urlsplit(url)
         if parsed.scheme not in ("ws", "wss", "http", "https") or not parsed.port:
             raise ValueError(
@@ -77,6 +111,30 @@ class BrowserClient(anywidget.AnyWidget):
             socketio_esm=(_STATIC / "socket.io.esm.min.js").read_text() if socketio else "",
             **kwargs,
         )
+        replace(self, "BrowserClient", site)  # a re-run cell's client replaces (and disconnects) the previous one
+
+    def wait_connected(self, timeout: float = 30.0) -> bool:
+        """Wait (at most ``timeout`` s) until the browser has connected to the server; ``True`` if it has.
+
+        The browser connects only once the cell that shows this widget has finished, so call this in a
+        *later* cell: with "Run All" in JupyterLab it keeps the notebook from racing ahead (to ``stop_all()``)
+        before the browser is in. Without a notebook front end (nbval, ``nbconvert --execute``, a script)
+        no browser will come: it returns ``False`` at once. Interrupt it like any cell.
+
+        Raises:
+            TypeError: the widget was made from a url: pass the server itself, ``BrowserClient(srv)``.
+        """
+        if self._server_log is None:
+            raise TypeError("wait_connected() watches the server's log: make the widget with BrowserClient(srv) "
+                            "instead of BrowserClient(srv.url)")
+        if not front_end_attached():
+            return False
+        created, known = self._created, self._known
+        try:
+            self._server_log.wait_for(lambda r: r.time >= created and r.conn and r.conn not in known, timeout=timeout)
+        except TimeoutError:
+            return False
+        return True
 
     def send(self, text: str) -> None:
         """Ask the browser to send ``text`` (a WebSocket message, or a Socket.IO ``event``)."""

@@ -9,6 +9,7 @@ import ipywidgets as widgets
 
 from ..codec import handshake as hs
 from ..codec.errors import InvalidHandshake
+from ._pump import cell_site, replace
 
 __all__ = ["HandshakeView"]
 
@@ -44,6 +45,7 @@ class HandshakeView(widgets.HTML):
         request: hs.Request | None = None,
         response: hs.Response | None = None,
     ) -> None:
+        site = cell_site()
         record = getattr(source, "handshake", source)
         if record is not None:
             request, response = record.request, record.response
@@ -59,6 +61,13 @@ class HandshakeView(widgets.HTML):
             self.mismatch.append(exc.header)
         super().__init__(value=self.to_html())
         self.add_class("wskit-handshake-view")
+        replace(self, "HandshakeView", site)  # a re-run cell's view replaces the previous run's
+
+    def close(self) -> None:
+        """Close the widget, its layout and its style."""
+        self.layout.close()
+        self.style.close()
+        super().close()
 
     def _column(self, title: str, message: hs.Request | hs.Response) -> str:
         rows = []

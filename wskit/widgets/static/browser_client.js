@@ -73,9 +73,17 @@ function render({ model, el }) {
       const path = target.route === "proxy" ? new URL(target.url).pathname.replace(/\/$/, "") + "/socket.io/" : "/socket.io/";
       socket = io(new URL(target.url).origin, { path, transports: ["websocket"], reconnection: false,
                                                              auth: model.get("auth") });
-      socket.on("connect", () => record("open", { data: `sid ${socket.id}` }));
+      let wsClose = null;  // the CloseEvent of the WebSocket under Socket.IO, when there is one
+      socket.on("connect", () => {
+        const ws = socket.io.engine && socket.io.engine.transport && socket.io.engine.transport.ws;
+        if (ws) ws.addEventListener("close", (event) => { wsClose = event; });
+        record("open", { data: `sid ${socket.id}` });
+      });
       socket.on("connect_error", (err) => record("error", { data: err.message }));
-      socket.on("disconnect", (reason) => record("close", { reason }));
+      socket.on("disconnect", (reason, details) => {
+        const event = details && details.context && details.context.code !== undefined ? details.context : wsClose;
+        record("close", { reason, code: event ? event.code : null, wasClean: event ? event.wasClean : null });
+      });
       socket.onAny((event, ...args) => record("message", { data: JSON.stringify([event, ...args]) }));
       for (const [event, args] of model.get("on_connect")) socket.emit(event, ...args);
     } else {
