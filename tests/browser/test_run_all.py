@@ -101,6 +101,10 @@ def test_run_all_in_jupyterlab(lab, browser, path):
             while rendered.count() == 0 and time.monotonic() < deadline:
                 page.wait_for_timeout(200)
             assert rendered.count() > 0, f"{path.name}: {expected_widgets} widget outputs, none rendered"
+        browsers = page.locator(".wskit-browser-client")
+        if browsers.count():  # Run All waits for the browser (wait_connected) before the cells that stop its server
+            opened = page.locator(".wskit-browser-client:has(tr.wskit-bc-open)")
+            assert opened.count() >= 1, f"{path.name}: no BrowserClient connected before Run All stopped its server"
         broken = page.locator(".jp-OutputArea-output", has_text="Error displaying widget")
         assert broken.count() == 0, f"{path.name}: {broken.first.inner_text()}"
         last = page.locator(".jp-OutputArea-output").last
