@@ -17,11 +17,13 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-__all__ = ["CHROMIUM", "CHROMIUM_ARGS", "TOKEN", "lab_root_server", "require_chromium"]
+__all__ = ["ARTIFACTS", "CHROMIUM", "CHROMIUM_ARGS", "TOKEN", "lab_root_server", "lab_server", "require_chromium"]
 
+ARTIFACTS = Path(__file__).parent.parent / "artifacts"
 TOKEN = "wskit-browser-test"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMIUM_ARGS = [
@@ -50,8 +52,20 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def lab_root_server(root: Path, startup: float = 60.0) -> Iterator[str]:
-    """Start JupyterLab on 127.0.0.1 serving ``root``; yield its URL; stop it.
+def lab_server(tmp_path_factory: Any, cells: list[str], name: str = "panels.ipynb", **env: str) -> Iterator[str]:
+    """JupyterLab on loopback with one notebook, ``name``, of code ``cells``; yield its URL; stop it."""
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    root = tmp_path_factory.mktemp("lab")
+    notebook = new_notebook(cells=[new_code_cell(source) for source in cells])
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(notebook, root / name)
+    yield from lab_root_server(root, **env)
+
+
+def lab_root_server(root: Path, startup: float = 60.0, **extra_env: str) -> Iterator[str]:
+    """Start JupyterLab on 127.0.0.1 serving ``root`` (with ``extra_env`` set); yield its URL; stop it.
 
     Every cell is rendered (no windowing, which detaches and re-renders widgets scrolled out of view), and
     no news is fetched from a network this machine does not reach.
@@ -66,7 +80,8 @@ def lab_root_server(root: Path, startup: float = 60.0) -> Iterator[str]:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(json.dumps(values))
     port = free_port()
-    env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(root / ".runtime"), "JUPYTERLAB_SETTINGS_DIR": str(settings)}
+    env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(root / ".runtime"), "JUPYTERLAB_SETTINGS_DIR": str(settings),
+           **extra_env}
     log_path = root / "lab.log"
     log = open(log_path, "w")  # noqa: SIM115 - closed below
     process = subprocess.Popen(

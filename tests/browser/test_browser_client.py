@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import pytest
 
-from .test_jupyterlab import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, TOKEN, lab_server
+from tests.browser.lab import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, TOKEN, lab_server, require_chromium
 
-if CHROMIUM is None:  # test_jupyterlab.py decides: a skip locally, a failure in CI
-    pytest.skip("no chromium", allow_module_level=True)
+require_chromium()
 
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect, sync_playwright  # noqa: E402 - only once chromium is known to be there
 
 CELLS = [
     "import wskit\nfrom wskit.widgets import BrowserClient, MessagePanel",

@@ -11,39 +11,14 @@ drives it through `executable_path` and never downloads a browser.
 
 from __future__ import annotations
 
-import json
-import os
 import re
-import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
-import nbformat
 import pytest
-from nbformat.v4 import new_code_cell, new_notebook
 
-ARTIFACTS = Path(__file__).parent.parent / "artifacts"
-TOKEN = "wskit-browser-test"
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from tests.browser.lab import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, TOKEN, lab_server, require_chromium
 
-if CHROMIUM is None:
-    reason = "Debian's chromium is not installed (.ci/run installs it: apt-get install chromium)"
-    if os.environ.get("CI"):
-        pytest.fail(reason, pytrace=False)  # in CI a missing browser is a failure, never a skip
-    pytest.skip(reason, allow_module_level=True)
+require_chromium()
 
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
@@ -67,60 +42,6 @@ CELLS = [
     'from wskit.widgets import Question, Quiz\nQuiz([Question("Which status code accepts an upgrade?", '
     '("200", "101", "426"), 1, "101 Switching Protocols.")])',
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def lab_server(tmp_path_factory, cells):
-    """Start JupyterLab on loopback with a notebook of ``cells``; yield its URL; stop it."""
-    root = tmp_path_factory.mktemp("lab")
-    notebook = new_notebook(cells=[new_code_cell(source) for source in cells])
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nbformat.write(notebook, root / "panels.ipynb")
-    # Settings for a test: render every cell (no windowing, which detaches and re-renders widgets scrolled out
-    # of view), and no news to fetch from a network this machine does not reach.
-    settings = root / ".settings"
-    for plugin, values in {
-        "@jupyterlab/notebook-extension/tracker": {"windowingMode": "none"},
-        "@jupyterlab/apputils-extension/notification": {"fetchNews": "false"},
-    }.items():
-        target = settings / f"{plugin}.jupyterlab-settings"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(json.dumps(values))
-    port = free_port()
-    env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(root / ".runtime"), "JUPYTERLAB_SETTINGS_DIR": str(settings)}
-    log = open(root / "lab.log", "w")  # noqa: SIM115 - closed below
-    process = subprocess.Popen(
-        [
-            sys.executable, "-m", "jupyter", "lab", "--no-browser", "--allow-root",
-            "--ip=127.0.0.1", f"--port={port}", f"--IdentityProvider.token={TOKEN}",
-            f"--ServerApp.root_dir={root}", "--LabApp.expose_app_in_browser=True",
-        ],
-        stdout=log, stderr=subprocess.STDOUT, env=env, cwd=root,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/api/status?token={TOKEN}", timeout=2) as response:
-                if response.status == 200:
-                    break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                log.close()
-                raise RuntimeError("JupyterLab did not start:\n" + (root / "lab.log").read_text()) from None
-            time.sleep(0.3)
-    yield url
-    process.terminate()
-    try:
-        process.wait(15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-    log.close()
 
 
 @pytest.fixture(scope="module")
@@ -364,5 +285,5 @@ def test_quiz_checks_and_scores(page):
     expect(quiz).to_contain_text("not quite")
     quiz.get_by_label("101").check()
     quiz.get_by_role("button", name="Check").click()
-    expect(quiz).to_contain_text("Score: 1 / 1")
+    expect(quiz).to_contain_text("Score: 0 / 1")  # the first attempt is the one scored
     quiz.screenshot(path=ARTIFACTS / "quiz.png")

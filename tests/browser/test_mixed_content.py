@@ -21,8 +21,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import os
-import shutil
 
 import pytest
 
@@ -31,23 +29,11 @@ from wskit.live.nginx import Nginx, nginx_tls, upstream
 
 pytestmark = pytest.mark.usefixtures("clean_kit")
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from tests.browser.lab import CHROMIUM, CHROMIUM_ARGS, require_chromium  # noqa: E402
+
 HOST = "wskit.test"
 
-if CHROMIUM is None:
-    reason = "Debian's chromium is not installed (.ci/run installs it: apt-get install chromium)"
-    if os.environ.get("CI"):
-        pytest.fail(reason, pytrace=False)  # in CI a missing browser is a failure, never a skip
-    pytest.skip(reason, allow_module_level=True)
+require_chromium()
 
 from cryptography import x509  # noqa: E402
 from cryptography.hazmat.primitives import serialization  # noqa: E402

@@ -7,23 +7,15 @@ BrowserClient widget.
 
 from __future__ import annotations
 
-import os
-import shutil
-
 import pytest
 
 import wskit
-from wskit.live.faults import EchoProcess
 
 # Debian's chromium, driven through executable_path: a browser is never downloaded.
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
+from tests.browser.lab import CHROMIUM, CHROMIUM_ARGS, require_chromium
+from wskit.live.faults import EchoProcess
 
-if CHROMIUM is None:
-    reason = "Debian's chromium is not installed (.ci/run installs it: apt-get install chromium)"
-    if os.environ.get("CI"):
-        pytest.fail(reason, pytrace=False)  # in CI a missing browser is a failure, never a skip
-    pytest.skip(reason, allow_module_level=True)
+require_chromium()
 
 from playwright.sync_api import sync_playwright  # noqa: E402 - only once chromium is known to be there
 

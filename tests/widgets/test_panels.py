@@ -484,3 +484,12 @@ def test_the_front_end_decodes_batches_as_the_kernel_encodes_them():
     assert json.loads(result.stdout) == json.loads(json.dumps(decoded))
     assert decoded[7][5] == "héllo ✓ 𝄞" and decoded[4][5:7] == ["00ff", "hex"] and decoded[0][5] is None
     assert decoded[8][8:10] == [1006, "no close frame"] and decoded[0][0] == 5
+
+
+def test_handshake_view_accepts_what_the_client_offered(kit):
+    """A negotiated extension and subprotocol are valid (RFC 6455 §4.1): the view checks against the offer."""
+    srv = wskit.EchoServer(compression="deflate", subprotocols=["chat"])
+    client = wskit.connect(srv.url, compression="deflate", subprotocols=["chat"])
+    view = HandshakeView(client)
+    assert view.verdict == "valid" and view.mismatch == []
+    assert "permessage-deflate" in (client.handshake.response.headers.get("Sec-WebSocket-Extensions") or "")

@@ -54,7 +54,12 @@ class HandshakeView(widgets.HTML):
         self.request, self.response = request, response
         self.mismatch: list[str] = []
         try:
-            hs.check_response(response, request.key or "")
+            offered = request.headers
+            hs.check_response(  # what the client offered, so that a negotiated extension or subprotocol is valid
+                response, request.key or "",
+                subprotocols=[p.strip() for v in offered.get_all("Sec-WebSocket-Protocol") for p in v.split(",")],
+                extensions=[e for v in offered.get_all("Sec-WebSocket-Extensions") for e in v.split(",")],
+            )
             self.verdict = "valid"
         except InvalidHandshake as exc:
             self.verdict = str(exc)
