@@ -21,6 +21,7 @@ import time
 from typing import Any
 
 from . import loop as _loop
+from .children import spawn, stop_at_exit
 
 __all__ = ["RedisServer", "SocketIOProcess", "start_socketio_cluster", "RedisMissing"]
 
@@ -93,11 +94,12 @@ class RedisServer(_loop.LiveObject):
         if binary is None:
             raise RedisMissing(INSTALL_REDIS)
         self.port = _free_port()
-        self.process: subprocess.Popen[bytes] | None = subprocess.Popen(
+        self.process: subprocess.Popen[bytes] | None = spawn(
             [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
              "--loglevel", "warning"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
+        stop_at_exit(self)
         try:
             deadline = time.monotonic() + timeout
             while not self._answers_ping():  # an external process: nothing to await but its port
@@ -159,9 +161,10 @@ class SocketIOProcess(_loop.LiveObject):
 
     def __init__(self, *, redis_url: str | None = None, name: str | None = None, timeout: float = 30.0) -> None:
         self.redis_url = redis_url
-        self.process: subprocess.Popen[bytes] | None = subprocess.Popen(
+        self.process: subprocess.Popen[bytes] | None = spawn(
             self._command(), stdout=subprocess.PIPE, stdin=subprocess.PIPE
         )
+        stop_at_exit(self)
         try:
             try:
                 line = _read_line(self.process, timeout)  # the child says where it listens, once it does

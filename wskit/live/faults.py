@@ -24,6 +24,7 @@ import time
 import urllib.parse
 
 from . import loop as _loop
+from .children import spawn, stop_at_exit
 from .log import TrafficLog
 
 __all__ = ["DIRECTIONS", "EchoProcess", "FaultProxy"]
@@ -286,8 +287,9 @@ class EchoProcess(_loop.LiveObject):
         self.name = _loop.register(self, self.kind, name)
         self.paused = False
         try:
-            self.process: subprocess.Popen[str] | None = subprocess.Popen(
+            self.process: subprocess.Popen[str] | None = spawn(
                 [sys.executable, "-c", _ECHO_CHILD], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+            stop_at_exit(self)
         except BaseException:
             _loop.unregister(self)
             raise

@@ -17,7 +17,6 @@ the kernel exits. :func:`upstream` writes an ``upstream`` block for servers the 
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import dataclasses
 import os
@@ -29,15 +28,14 @@ import ssl as ssl_module
 import subprocess
 import tempfile
 import textwrap
-import threading
 import time
 import urllib.parse
-import weakref
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from . import loop as _loop
+from .children import forget, spawn, stop_at_exit
 from .errors import LiveError
 
 __all__ = [
@@ -210,17 +208,6 @@ def _remove_stale_prefixes() -> None:
                 shutil.rmtree(candidate, ignore_errors=True)
 
 
-_running: weakref.WeakSet[Nginx] = weakref.WeakSet()
-_running_lock = threading.Lock()
-
-
-@atexit.register
-def _stop_at_exit() -> None:  # the kernel exits: no nginx left behind
-    with _running_lock:
-        left = list(_running)
-    for proxy in left:
-        with contextlib.suppress(Exception):
-            proxy.stop()
 
 
 class Nginx(_loop.LiveObject):
@@ -355,18 +342,13 @@ class Nginx(_loop.LiveObject):
         deadline = time.monotonic() + timeout
         last_log = ""
         for _attempt in range(3):
-            command = self._command("-e", "logs/error.log")
-            setpriv = shutil.which("setpriv")
-            if setpriv is not None:  # if the kernel dies without cleaning up, nginx gets SIGTERM (Linux)
-                command = [setpriv, "--pdeathsig", "TERM", *command]
-            # A session of its own: a Ctrl-C (interrupt) sent to the kernel's process group does not stop nginx.
-            self.process = subprocess.Popen(
-                command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                start_new_session=True, cwd=self.prefix,
+            # a session of its own (an interrupt does not stop it), SIGTERM if the kernel dies: wskit.live.children
+            self.process = spawn(
+                self._command("-e", "logs/error.log"),
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=self.prefix,
             )
             self.pid = self.process.pid
-            with _running_lock:
-                _running.add(self)
+            stop_at_exit(self)
             while not self._listening():  # an external process: nothing to await but its port
                 if self.process.poll() is not None:
                     break
@@ -433,8 +415,7 @@ class Nginx(_loop.LiveObject):
                     process.wait(timeout)
             with contextlib.suppress(ProcessLookupError, PermissionError):  # a worker that outlived its master
                 os.killpg(process.pid, signal.SIGKILL)
-            with _running_lock:
-                _running.discard(self)
+            forget(self)
         self._remove_prefix()
         _loop.unregister(self)
 

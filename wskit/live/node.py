@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from . import loop as _loop
+from .children import spawn, stop_at_exit
 from .errors import LiveError
 
 __all__ = ["NODE_DIR", "NodeMissing", "NodeSocketIOServer", "NodeStartError", "ensure_packages", "start_or_explain"]
@@ -115,10 +116,11 @@ class NodeSocketIOServer(_loop.LiveObject):
                    "--ping-interval", str(round(ping_interval * 1000)),
                    "--ping-timeout", str(round(ping_timeout * 1000))]
         try:
-            self.process: subprocess.Popen[str] | None = subprocess.Popen(
+            self.process: subprocess.Popen[str] | None = spawn(
                 command, cwd=NODE_DIR, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                 text=True, env={**os.environ, "NODE_ENV": "production"},
             )
+            stop_at_exit(self)
         except BaseException:
             _loop.unregister(self)
             raise
