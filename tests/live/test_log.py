@@ -240,3 +240,21 @@ def test_socketio_auth_and_query_tokens_are_redacted():
     for log in (srv.log, client.log):
         assert_no_secret(log)
         json.loads(log.to_json())
+
+
+def test_a_proxys_forwarding_headers_are_kept_in_the_summary():
+    """Notebook 11 reads X-Forwarded-Proto from the upstream's log: proxy headers are kept, not just counted."""
+    from wskit.codec import handshake as hs
+    from wskit.live.log import summarize_request
+
+    request = (
+        hs.build_request("127.0.0.1:8000", key="dGhlIHNhbXBsZSBub25jZQ==")
+        .with_header("X-Forwarded-Proto", "https")
+        .with_header("X-Forwarded-For", "203.0.113.7")
+        .with_header("X-Other", "x")
+    )
+    summary, omitted, _ = summarize_request(request)
+    assert omitted == 1
+    assert summary.headers.get("X-Forwarded-Proto") == "https"
+    assert summary.headers.get("X-Forwarded-For") == "203.0.113.7"
+    assert summary.headers.get("X-Other") is None

@@ -59,13 +59,15 @@ MAX_HEADER_VALUE = 256
 MAX_KEPT_HEADERS = 24
 MAX_BODY = 512
 
-#: Headers a handshake summary keeps (the WebSocket ones and a few that the course shows); the others are counted.
+#: Headers a handshake summary keeps (the WebSocket ones, a proxy's, and a few the course shows); others are counted.
 KEPT_HEADERS = frozenset(
     {
         "host", "upgrade", "connection", "origin", "user-agent", "server", "date", "content-type",
         "content-length", "www-authenticate", "authorization", "proxy-authorization", "cookie", "set-cookie",
         "sec-websocket-key", "sec-websocket-accept", "sec-websocket-version", "sec-websocket-protocol",
         "sec-websocket-extensions",
+        # what a reverse proxy adds (notebook 11): who the client was and how it came in
+        "forwarded", "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "x-real-ip", "via",
     }
 )
 
