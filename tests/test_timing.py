@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+from typing import ClassVar
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -136,3 +139,37 @@ def test_timing_uses_no_private_hook_of_live():
 
     source = inspect.getsource(timing)
     assert "_traffic" not in source
+
+
+class _RecordingBar:
+    """A stand-in for tqdm that notes the thread of every update."""
+
+    made: ClassVar[list[_RecordingBar]] = []
+
+    def __init__(self, *args, total=None, disable=False, **kwargs):
+        self.total, self.disable, self.n, self.threads = total, disable, 0, set()
+        _RecordingBar.made.append(self)
+
+    def update(self, n=1):
+        self.threads.add(threading.current_thread().name)
+        self.n += n
+
+    def close(self):
+        pass
+
+
+@pytest.mark.usefixtures("clean_kit")
+def test_progress_bars_are_drawn_on_the_cells_thread_never_the_loops(monkeypatch):
+    """A progress bar is a widget in a notebook, and widgets are never touched from the wskit loop thread."""
+    from wskit import load
+
+    monkeypatch.setattr(timing, "tqdm", _RecordingBar)
+    monkeypatch.setattr(load, "tqdm", _RecordingBar)
+    _RecordingBar.made.clear()
+    srv = wskit.EchoServer()
+    with wskit.connect(srv.url) as client:
+        timing.rtt(client, count=300, progress=True)
+    load.run(srv.url, phases=[load.Phase(1, 5)], messages=5, rate=20, progress=True)
+    rtt_bar, load_bar = (bar for bar in _RecordingBar.made if not bar.disable)
+    assert rtt_bar.n == rtt_bar.total and load_bar.n == load_bar.total == 25
+    assert rtt_bar.threads | load_bar.threads == {threading.current_thread().name}

@@ -36,7 +36,7 @@ import socket
 import struct
 import time
 import urllib.parse
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from hdrh.histogram import HdrHistogram
@@ -396,8 +396,13 @@ async def run_async(
     timeout: float = 10.0,
     allow_remote: bool = False,
     progress: bool = True,
+    _started: Callable[[LoadResult], None] | None = None,
 ) -> LoadResult:
-    """:func:`run` for code already on an event loop."""
+    """:func:`run` for code already on an event loop (its progress bar is drawn on that loop's thread).
+
+    ``_started`` (for :func:`run`) is handed the result as soon as it exists, so that another thread can
+    follow ``result.received`` and draw the progress itself.
+    """
     urls = [url] if isinstance(url, str) else list(url)
     if not urls:
         raise ValueError("no URL to load")
@@ -415,6 +420,8 @@ async def run_async(
         schedule += [offset + t for t in phase.arrivals()]
         offset += phase.duration
     result = LoadResult(users=len(schedule))
+    if _started is not None:
+        _started(result)
     bar = tqdm(total=len(schedule) * messages, desc="echoes", unit="msg", disable=not progress, leave=False)
     run = _Run(result, size, bar)
     users = []
@@ -473,7 +480,19 @@ def run(url: str, **options: Any) -> LoadResult:
     timeout = options.get("timeout", 10.0)
     limit = sum(p.duration for p in phases) + messages / max(rate, 1e-9) + 4 * timeout + 10
     _loop.get_loop()  # a load run makes its own clients: it may start the loop
-    return _loop.run(run_async(url, **options), timeout=limit)
+    # The bar is a widget in a notebook: drawn here, on the cell's thread, from the count the run keeps on the loop.
+    users = sum(len(phase.arrivals()) for phase in phases)
+    bar = tqdm(total=users * messages, desc="echoes", unit="msg", disable=not options.pop("progress", True),
+               leave=False)
+    running: list[LoadResult] = []
+    try:
+        return _loop.run(
+            run_async(url, **options, progress=False, _started=running.append),
+            timeout=limit,
+            tick=lambda: running and bar.update(max(0, running[0].received - bar.n)),
+        )
+    finally:
+        bar.close()
 
 
 def to_json(result: LoadResult) -> str:

@@ -166,9 +166,14 @@ async def _bounded(work: Awaitable[T], progress: _Progress, timeout: float | Non
             await asyncio.wait({task}, timeout=_loop.CANCEL_GRACE * 0.8)
 
 
-def _run(work: Awaitable[T], progress: _Progress, timeout: float | None, what: str) -> T:
-    """Run a measurement on the loop from a cell: bounded by lack of progress, stopped by an interrupt."""
-    return _loop.run(_bounded(work, progress, timeout, what), timeout=None)
+def _run(work: Awaitable[T], progress: _Progress, timeout: float | None, what: str, bar: Any = None) -> T:
+    """Run a measurement on the loop from a cell: bounded by lack of progress, stopped by an interrupt.
+
+    The work counts its steps; ``bar`` (a progress bar, a widget in a notebook) is moved on the cell's own
+    thread, never on the loop's.
+    """
+    tick = None if bar is None else lambda: bar.update(max(0, progress.steps - bar.n))
+    return _loop.run(_bounded(work, progress, timeout, what), timeout=None, tick=tick)
 
 
 async def _drain(ws: Any, outstanding: int, within: float = 0.6) -> None:
@@ -184,7 +189,7 @@ async def _drain(ws: Any, outstanding: int, within: float = 0.6) -> None:
 def _measure(name: str, count: int, warmup: int, once: Callable[[], Awaitable[None]], progress: bool,
              timeout: float | None = DEFAULT_TIMEOUT) -> Stats:
     """Time ``once()`` ``count`` times on the wskit loop, after ``warmup`` untimed calls."""
-    bar = _bar(count, name, progress and count >= 200)
+    bar = _bar(count + warmup, name, progress and count >= 200)
     steps = _Progress()
 
     async def run() -> list[float]:
@@ -192,17 +197,15 @@ def _measure(name: str, count: int, warmup: int, once: Callable[[], Awaitable[No
             await once()
             steps.steps += 1
         samples = []
-        for i in range(count):
+        for _ in range(count):
             started = time.perf_counter()
             await once()
             samples.append(time.perf_counter() - started)
             steps.steps += 1
-            if i % 50 == 49:
-                bar.update(50)
         return samples
 
     try:
-        return Stats.from_samples(name, _run(run(), steps, timeout, name))
+        return Stats.from_samples(name, _run(run(), steps, timeout, name, bar))
     finally:
         bar.close()
 

@@ -274,7 +274,16 @@ class _Call:
             self.task.cancel()
 
 
-def run(coro: Coroutine[Any, Any, T], timeout: float | None = DEFAULT_TIMEOUT) -> T:
+TICK = 0.1
+"""Seconds between calls of :func:`run`'s ``tick`` while it waits."""
+
+
+def run(
+    coro: Coroutine[Any, Any, T],
+    timeout: float | None = DEFAULT_TIMEOUT,
+    *,
+    tick: Callable[[], None] | None = None,
+) -> T:
     """Run ``coro`` on the background loop; block until it is done.
 
     A ``KeyboardInterrupt`` while waiting (the kernel's interrupt) cancels
@@ -285,6 +294,10 @@ def run(coro: Coroutine[Any, Any, T], timeout: float | None = DEFAULT_TIMEOUT) -
         coro: the coroutine.
         timeout: seconds to wait (10 by default); ``None`` waits for ever
             (still interruptible).
+        tick: called every :data:`TICK` seconds *on the waiting thread* (the
+            cell's) while the coroutine runs, and once at the end: progress
+            bars are widgets, and widgets are never touched from the loop
+            thread, so the coroutine counts and ``tick`` draws.
 
     Raises:
         TimeoutError: it took longer than ``timeout`` (it is cancelled).
@@ -310,7 +323,7 @@ def run(coro: Coroutine[Any, Any, T], timeout: float | None = DEFAULT_TIMEOUT) -
         coro.close()
         raise LiveError("wskit's loop was stopped by wskit.stop_all(); create a new server or client") from None
     try:
-        finished = call.done.wait(timeout)
+        finished = _wait(call.done, timeout, tick)
     except BaseException:  # KeyboardInterrupt: stop the work on the loop too, then let the interrupt through
         _cancel(loop, call)
         raise
@@ -322,6 +335,21 @@ def run(coro: Coroutine[Any, Any, T], timeout: float | None = DEFAULT_TIMEOUT) -
     if call.task.cancelled():
         raise LiveError("wskit: the call was cancelled (wskit.stop_all() or the object closed while it ran)")
     return call.task.result()
+
+
+def _wait(done: threading.Event, timeout: float | None, tick: Callable[[], None] | None) -> bool:
+    """``done.wait(timeout)``, calling ``tick()`` every :data:`TICK` seconds meanwhile and once at the end."""
+    if tick is None:
+        return done.wait(timeout)
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while True:
+        left = None if deadline is None else deadline - time.monotonic()
+        if done.wait(TICK if left is None else max(0.0, min(TICK, left))):
+            tick()
+            return True
+        tick()
+        if left is not None and left <= TICK:
+            return done.is_set()
 
 
 def _cancel(loop: asyncio.AbstractEventLoop, call: _Call) -> None:
