@@ -80,8 +80,10 @@ def lab_root_server(root: Path, startup: float = 60.0, **extra_env: str) -> Iter
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(json.dumps(values))
     port = free_port()
+    # Its own runtime, settings and workspaces: a workspace left in ~/.jupyter by an earlier run (tabs of files
+    # this root does not have) would be restored into this one, with dialogs over the page.
     env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(root / ".runtime"), "JUPYTERLAB_SETTINGS_DIR": str(settings),
-           **extra_env}
+           "JUPYTERLAB_WORKSPACES_DIR": str(root / ".workspaces"), **extra_env}
     log_path = root / "lab.log"
     log = open(log_path, "w")  # noqa: SIM115 - closed below
     process = subprocess.Popen(

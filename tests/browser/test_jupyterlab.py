@@ -27,7 +27,7 @@ CELLS = [
     'srv = wskit.EchoServer(name="echo")\nclient = wskit.connect(srv.url, name="learner")\n'
     'client.send("hello from the kernel")\nclient.send(\'{"move": [3, 4]}\')\nclient.send(b"\\x00\\x01\\x02")',
     'MessagePanel(client, title="echo client")',
-    "from wskit.live.log import TrafficLog\nmany = TrafficLog(maxlen=100_000)\n"
+    "from wskit.live.log import TrafficLog\nmany = TrafficLog(maxlen=100_000, max_bytes=64 * 2**20)\n"
     "for i in range(100_000):\n"
     "    many.add('sent' if i % 2 else 'received', 'TEXT',\n"
     "             data=f'{{\"seq\": {i}, \"price\": {100 + i % 7}}}', size=30)\n"

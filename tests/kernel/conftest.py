@@ -46,6 +46,7 @@ def kernel():
 
 @pytest.fixture(autouse=True)
 def _clean(kernel):
-    kernel.run("wskit.stop_all()")
+    """Nothing of wskit running before and after each test (in whatever kernel the test's module uses)."""
+    kernel.run("import wskit\nwskit.stop_all()")
     yield
-    kernel.run("wskit.stop_all()")
+    kernel.run("import wskit\nwskit.stop_all()")
