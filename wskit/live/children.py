@@ -21,7 +21,7 @@ import weakref
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-__all__ = ["forget", "spawn", "stop_at_exit"]
+__all__ = ["ChildProcess", "forget", "spawn", "stop_at_exit"]
 
 
 class _Stoppable(Protocol):
@@ -37,6 +37,25 @@ def spawn(command: Sequence[str], **popen: Any) -> subprocess.Popen[Any]:
     setpriv = shutil.which("setpriv")
     full = [setpriv, "--pdeathsig", "TERM", *command] if setpriv is not None else list(command)
     return subprocess.Popen(full, start_new_session=True, **popen)
+
+
+class ChildProcess:
+    """What a live object backed by one child process (``self.process``) shares: ``running`` and ``kill()``."""
+
+    process: subprocess.Popen[Any] | None
+
+    @property
+    def running(self) -> bool:
+        """The process is alive."""
+        return self.process is not None and self.process.poll() is None
+
+    def kill(self) -> None:
+        """``SIGKILL``, as a crash would: the process dies at once and says no goodbye (no close frame) to its
+        clients; the operating system closes its sockets."""
+        if self.running:
+            assert self.process is not None
+            self.process.kill()
+            self.process.wait(5)
 
 
 _running: weakref.WeakSet[Any] = weakref.WeakSet()

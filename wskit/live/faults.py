@@ -24,7 +24,7 @@ import time
 import urllib.parse
 
 from . import loop as _loop
-from .children import spawn, stop_at_exit
+from .children import ChildProcess, spawn, stop_at_exit
 from .log import TrafficLog
 
 __all__ = ["DIRECTIONS", "EchoProcess", "FaultProxy"]
@@ -269,7 +269,7 @@ asyncio.run(main())
 """
 
 
-class EchoProcess(_loop.LiveObject):
+class EchoProcess(ChildProcess, _loop.LiveObject):
     """A ``websockets`` echo server in a child process, on 127.0.0.1: something to kill or freeze.
 
     Args:
@@ -303,16 +303,6 @@ class EchoProcess(_loop.LiveObject):
     @property
     def url(self) -> str:
         return f"ws://127.0.0.1:{self.port}/"
-
-    @property
-    def running(self) -> bool:
-        return self.process is not None and self.process.poll() is None
-
-    def kill(self) -> None:
-        """``SIGKILL``: the process dies at once and sends no close frame; the kernel closes its sockets."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(5)
 
     def pause(self) -> None:
         """``SIGSTOP``: the process freezes; its kernel still accepts bytes, but nothing answers."""

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from . import loop as _loop
-from .children import spawn, stop_at_exit
+from .children import ChildProcess, spawn, stop_at_exit
 from .errors import LiveError
 
 __all__ = ["NODE_DIR", "NodeMissing", "NodeSocketIOServer", "NodeStartError", "ensure_packages", "start_or_explain"]
@@ -81,7 +81,7 @@ def ensure_packages(*, timeout: float = 300.0, quiet: bool = False) -> Path:
     return modules
 
 
-class NodeSocketIOServer(_loop.LiveObject):
+class NodeSocketIOServer(ChildProcess, _loop.LiveObject):
     """The official Node.js Socket.IO server (``socket.io`` on npm) in a child process on 127.0.0.1.
 
     Args:
@@ -185,16 +185,6 @@ class NodeSocketIOServer(_loop.LiveObject):
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def running(self) -> bool:
-        return self.process is not None and self.process.poll() is None
-
-    def kill(self) -> None:
-        """Kill the process at once (SIGKILL), as a crash would: no goodbye to its clients."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(5)
 
     def stop(self, timeout: float = 5.0) -> None:
         """Stop the server (it exits when its stdin closes; killed if it does not). Safe to call twice."""
