@@ -226,3 +226,80 @@ def test_raw_recv_frame_is_linear_in_the_frame_size(monkeypatch):
     assert len(frame.payload) == size
     assert len(decoded) <= 3, decoded[:10]  # quadratic: one decode per chunk read, thousands for 32 MiB
     assert sum(decoded) <= 3 * (size + 14), sum(decoded)
+
+
+# --- the plain-cell fast path: send() queues without waiting, recv() waits on an inbox ---------------------
+
+
+def test_sends_keep_their_order_and_each_recv_gets_the_next_echo():
+    srv = wskit.EchoServer()
+    c = wskit.connect(srv.url)
+    for i in range(300):  # more than MAX_UNSENT: some of these wait for the queue, none overtakes another
+        c.send(f"{i}")
+    assert [c.recv() for _ in range(300)] == [f"{i}" for i in range(300)]
+    c.send(b"\x00\x01")
+    assert c.recv() == b"\x00\x01"
+
+
+def test_what_send_queued_goes_out_before_close():
+    async def sink(ws):  # reads everything, answers nothing (an echo would fill the client's unread buffer)
+        async for _ in ws:
+            pass
+
+    srv = wskit.Server(sink)
+    c = wskit.connect(srv.url)
+    for i in range(20):
+        c.send(f"last words {i}")
+    c.close()
+    received = [r.data for r in srv.log.records if r.direction == "received" and str(r.data).startswith("last words")]
+    assert received == [f"last words {i}" for i in range(20)]
+
+
+def test_a_peer_that_stops_reading_bounds_what_send_queues():
+    from wskit.live.client import MAX_UNSENT
+
+    async def deaf(ws):  # takes the first messages into websockets' buffer, then never reads again
+        await asyncio.sleep(60)
+
+    srv = wskit.Server(deaf, max_size=None)
+    c = wskit.connect(srv.url, timeout=1.0)
+    chunk = b"\x00" * 256 * 1024
+    sent, most_unsent = 0, 0
+    with pytest.raises(TimeoutError):
+        for _ in range(400):  # ~100 MiB: far more than websockets' buffer and the kernel's socket buffers
+            c.send(chunk)
+            sent += 1
+            most_unsent = max(most_unsent, c._core.unsent)
+    assert most_unsent <= MAX_UNSENT
+    assert sent < 400  # it stopped at the bound and said so, instead of queueing 100 MiB
+
+
+def test_recv_that_timed_out_loses_nothing_and_leaves_the_connection_to_loop_code():
+    from wskit.live import loop
+
+    srv = wskit.EchoServer()
+    c = wskit.connect(srv.url)
+    with pytest.raises(TimeoutError):
+        c.recv(timeout=0.05)
+    c.send("late")
+    assert c.recv() == "late"
+
+    async def raw_echo():  # no reader left inside ws.recv(): code on the loop may receive
+        await c.connection.send("raw")
+        return await c.connection.recv()
+
+    assert loop.run(raw_echo(), 5) == "raw"
+    c.send("again")
+    assert c.recv() == "again"
+
+
+def test_send_after_the_peer_closed_raises_as_websockets_does():
+    import websockets
+
+    srv = wskit.EchoServer()
+    c = wskit.connect(srv.url)
+    srv.close()
+    with pytest.raises(websockets.ConnectionClosed):
+        c.recv(timeout=5)
+    with pytest.raises(websockets.ConnectionClosed):
+        c.send("anyone there?")

@@ -15,6 +15,8 @@ can split the time to connect into TCP connect and HTTP upgrade.
 from __future__ import annotations
 
 import asyncio
+import collections
+import contextlib
 import ipaddress
 import json
 import random
@@ -27,6 +29,7 @@ from typing import Any
 
 import websockets
 from websockets.asyncio.client import connect as ws_connect
+from websockets.protocol import State
 
 from ..codec.handshake import Response
 from . import loop as _loop
@@ -36,7 +39,16 @@ from .log import Handshake, TrafficLog
 
 __all__ = ["AsyncClient", "Client", "HandshakeRefused", "aconnect", "backoff_delay", "connect", "logged_connect"]
 
-Message = str | bytes
+Data = str | bytes
+"""A WebSocket message as Python sees it: ``str`` from a text frame, ``bytes`` from a binary one."""
+
+MAX_UNSENT = 64
+"""Messages a plain-cell :meth:`Client.send` may leave queued on the loop without waiting for them to be written.
+
+A cell's ``send()`` hands the message to the loop and returns; past this many not yet written (a peer
+that stopped reading), ``send()`` waits for its own message to go out, up to the client's ``timeout``.
+This is the bound on what a client holds for sending: ``MAX_UNSENT`` messages.
+"""
 
 
 class HandshakeRefused(LiveError, ConnectionError):
@@ -78,7 +90,7 @@ def backoff_delay(attempt: int, *, base: float = BACKOFF_BASE, cap: float = BACK
     return random.uniform(delay * (1 - jitter), min(delay * (1 + jitter), cap))
 
 
-def _encode(message: Any) -> Message:
+def _encode(message: Any) -> Data:
     if isinstance(message, (str, bytes)):
         return message
     if isinstance(message, (bytearray, memoryview)):
@@ -127,6 +139,19 @@ class _Core:
         self.connect_count = 0
         self.connected_changed = threading.Condition()
         self._watcher: asyncio.Task[None] | None = None
+        # The plain-cell fast path (Client): send() queues to one writer on the loop and returns, keeping the
+        # order; recv() asks one reader on the loop for a message and waits on a thread-side inbox. The reader
+        # reads only while a recv() waits, so code on the loop may still use ``ws.recv()`` in between.
+        self._outbox: collections.deque[tuple[Data, asyncio.Future[None] | None]] = collections.deque()
+        self._writer: asyncio.Task[None] | None = None
+        self.unsent = 0  # plain-cell sends handed to the loop and not yet written (guarded by unsent_lock)
+        self.unsent_lock = threading.Lock()
+        self.send_error: BaseException | None = None  # a plain-cell send that failed on the loop, raised next
+        self.inbox: collections.deque[tuple[bool, Any]] = collections.deque()  # (ok, message or exception)
+        self.inbox_ready = threading.Condition(threading.Lock())
+        self._wanted = 0
+        self._demand: asyncio.Event | None = None
+        self._reader: asyncio.Task[None] | None = None
         self._options: dict[str, Any] = dict(
             origin=origin,
             subprotocols=list(subprotocols) if subprotocols is not None else None,
@@ -221,9 +246,96 @@ class _Core:
         return self.ws
 
     async def send(self, message: Any) -> None:
-        await self._open_ws().send(_encode(message))
+        """Send through the writer (after what is queued) and wait until the message is written."""
+        self._open_ws()
+        done = asyncio.get_running_loop().create_future()
+        item = (_encode(message), done)
+        self.enqueue(*item)
+        try:
+            await done
+        except asyncio.CancelledError:  # interrupted or timed out: a message not yet begun is withdrawn
+            if self._outbox and self._outbox[0] is not item and item in self._outbox:
+                self._outbox.remove(item)
+            raise
 
-    async def recv(self, timeout: float | None) -> Message:
+    def enqueue(self, data: Data, done: asyncio.Future[None] | None = None) -> None:
+        """On the loop: queue ``data`` for the writer; ``done`` (if any) learns when it is written."""
+        self._outbox.append((data, done))
+        if self._writer is None:
+            self._writer = asyncio.get_running_loop().create_task(self._write())
+
+    async def _write(self) -> None:
+        try:
+            while self._outbox:
+                data, done = self._outbox[0]
+                try:
+                    await self._open_ws().send(data)
+                except asyncio.CancelledError:
+                    raise
+                except BaseException as exc:
+                    if done is None:
+                        self.send_error = exc
+                    elif not done.done():
+                        done.set_exception(exc)
+                else:
+                    if done is not None and not done.done():
+                        done.set_result(None)
+                finally:
+                    self._outbox.popleft()
+                    if done is None:
+                        with self.unsent_lock:
+                            self.unsent -= 1
+        finally:
+            self._writer = None
+            for _, done in self._outbox:  # cancelled (the client closed, stop_all): nothing else is written
+                if done is not None:
+                    done.cancel()
+            self._outbox.clear()
+
+    def want_message(self) -> None:
+        """On the loop: a plain-cell recv() waits; the reader hands it the next message."""
+        self._wanted += 1
+        if self._reader is None or self._reader.done():
+            self._demand = asyncio.Event()
+            self._reader = asyncio.get_running_loop().create_task(self._read())
+        else:
+            assert self._demand is not None
+            self._demand.set()
+
+    async def _read(self) -> None:
+        assert self._demand is not None
+        demand = self._demand
+        while True:
+            while self._wanted <= 0:  # parked outside ws.recv(): code on the loop may receive meanwhile
+                demand.clear()
+                await demand.wait()
+            self._wanted -= 1
+            try:
+                item: tuple[bool, Any] = (True, await self._open_ws().recv())
+            except asyncio.CancelledError:
+                raise
+            except BaseException as exc:
+                item = (False, exc)
+            with self.inbox_ready:
+                self.inbox.append(item)
+                self.inbox_ready.notify()
+
+    async def stop_reading(self) -> None:
+        """Cancel the reader (a recv() gave up): a message it was waiting for stays queued in websockets."""
+        self._wanted = 0
+        reader, self._reader = self._reader, None
+        if reader is not None and not reader.done():
+            reader.cancel()
+            await asyncio.wait({reader})
+
+    def take(self) -> Data:
+        """On the cell's thread, holding ``inbox_ready``: the next message handed over (or its error, raised)."""
+        ok, value = self.inbox.popleft()
+        if not ok:
+            raise value
+        return value
+
+    async def recv(self, timeout: float | None) -> Data:
         # Cancelling this (an interrupted cell) cancels websockets' recv(), which is safe: the message
         # stays queued for the next recv() and no receive is left running.
         ws = self._open_ws()
@@ -240,10 +352,16 @@ class _Core:
         self.user_closed = True
         if self._watcher is not None:
             self._watcher.cancel()
+        await self.stop_reading()
         if self.ws is not None:
             try:  # a peer that stopped reading cannot take our close frame: give up and drop the connection
-                await asyncio.wait_for(self.ws.close(code, reason), self.timeout)
+                async with asyncio.timeout(self.timeout):
+                    if self._writer is not None:  # what send() queued goes out first
+                        await asyncio.wait({self._writer})
+                    await self.ws.close(code, reason)
             except BaseException:
+                if self._writer is not None:
+                    self._writer.cancel()
                 self.ws.transport.abort()
                 raise
 
@@ -369,18 +487,73 @@ class Client(_ClientBase):
         self._go_live(name, self._core.open, self._core.timeout + 1)
 
     def send(self, message: Any) -> None:
-        """Send a text (``str``), binary (``bytes``) or JSON (``dict``/``list``) message."""
-        self._run(self._core.send(message), self._core.timeout)
+        """Send a text (``str``), binary (``bytes``) or JSON (``dict``/``list``) message.
 
-    def recv(self, timeout: float | None = 5.0) -> Message:
+        The message is handed to the loop, which writes it after any queued before it, and ``send`` returns;
+        past :data:`MAX_UNSENT` messages not yet written (a peer that stopped reading) it waits for its own.
+
+        Raises:
+            TypeError: not a message type.
+            websockets.ConnectionClosed: the connection is closed (or a send queued earlier failed on it).
+            TimeoutError: the peer took nothing for ``timeout`` seconds while the queue was full.
+        """
+        core = self._core
+        data = _encode(message)
+        self._check_live()
+        ws = core._open_ws()
+        if core.send_error is not None:
+            error, core.send_error = core.send_error, None
+            raise error
+        if ws.state is State.OPEN and not _loop._in_loop_thread():
+            with core.unsent_lock:
+                fast = core.unsent < MAX_UNSENT
+                if fast:
+                    core.unsent += 1
+            if fast:
+                try:
+                    _loop.post(core.enqueue, data)
+                except BaseException:
+                    with core.unsent_lock:
+                        core.unsent -= 1
+                    raise
+                return
+        # closed (websockets says how), a full queue, or a call from the loop thread (refused with a hint)
+        self._run(core.send(data), core.timeout)
+
+    def recv(self, timeout: float | None = 5.0) -> Data:
         """The next message; waits up to ``timeout`` seconds (``None``: until one comes or the cell is interrupted).
 
         Raises:
             TimeoutError: nothing arrived in time.
             websockets.ConnectionClosed: the connection is closed.
         """
-        wait = None if timeout is None else timeout + 1
-        return self._run(self._core.recv(timeout), wait)
+        core = self._core
+        self._check_live()
+        with core.inbox_ready:
+            if core.inbox:  # handed over just as an earlier recv() gave up
+                return core.take()
+        ws = core._open_ws()
+        if ws.state is not State.OPEN or _loop._in_loop_thread():
+            wait = None if timeout is None else timeout + 1
+            return self._run(core.recv(timeout), wait)
+        _loop.post(core.want_message)
+        try:
+            with core.inbox_ready:
+                if core.inbox_ready.wait_for(lambda: core.inbox, timeout):
+                    return core.take()
+        except BaseException:  # an interrupt: stop the reader on the loop too, then let it through
+            self._stop_reading()
+            raise
+        self._stop_reading()
+        with core.inbox_ready:
+            if core.inbox:  # it came just as the wait ended
+                return core.take()
+        raise TimeoutError(f"no message received within {timeout} s")
+
+    def _stop_reading(self) -> None:
+        """Cancel the reader a recv() started (bounded); a loop that is gone has nothing left to cancel."""
+        with contextlib.suppress(LiveError, TimeoutError):
+            self._run(self._core.stop_reading(), _loop.CANCEL_GRACE)
 
     def ping(self, data: bytes | None = None) -> float:
         """Send a ping; return the seconds until its pong came back."""
@@ -451,7 +624,7 @@ class AsyncClient(_ClientBase):
         """Send a text, binary or JSON message."""
         await self._arun(self._core.send(message), self._core.timeout)
 
-    async def recv(self, timeout: float | None = 5.0) -> Message:
+    async def recv(self, timeout: float | None = 5.0) -> Data:
         """The next message; waits up to ``timeout`` seconds (``None``: until one comes)."""
         return await self._arun(self._core.recv(timeout), None if timeout is None else timeout + 1)
 

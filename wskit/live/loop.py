@@ -361,6 +361,18 @@ def _cancel(loop: asyncio.AbstractEventLoop, call: _Call) -> None:
     call.done.wait(CANCEL_GRACE)
 
 
+def post(callback: Callable[..., object], *args: Any) -> None:
+    """Call ``callback(*args)`` on the loop soon, without waiting: the one-way hop of the fast paths.
+
+    Raises:
+        LiveError: the loop is not running (stopped by :func:`stop_all`).
+    """
+    try:
+        _running_loop().call_soon_threadsafe(callback, *args)
+    except RuntimeError:  # closed between the check and now
+        raise LiveError("wskit's loop was stopped by wskit.stop_all(); create a new server or client") from None
+
+
 async def arun(coro: Coroutine[Any, Any, T], timeout: float | None = DEFAULT_TIMEOUT) -> T:
     """Await ``coro`` on the background loop from another loop (a cell's).
 
