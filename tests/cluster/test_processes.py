@@ -51,18 +51,20 @@ def test_a_socketio_process_that_dies_says_so(monkeypatch):
 
 
 @pytest.mark.skipif(shutil.which("redis-server") is None, reason="redis-server is not installed")
-def test_redis_registers_only_once_it_runs(monkeypatch):
+def test_redis_starts_on_the_one_lifecycle_path(monkeypatch):
+    """Like every live object: it takes its name first (replacing the one a re-run cell made), then starts."""
     seen_while_starting = []
     answers = cluster.RedisServer._answers_ping
 
     def watching(self):
-        seen_while_starting.append(list(wskit.live_objects()))
+        seen_while_starting.append([obj.name for obj in wskit.live_objects()])
         return answers(self)
 
     monkeypatch.setattr(cluster.RedisServer, "_answers_ping", watching)
-    redis = cluster.RedisServer()
-    assert seen_while_starting and all(objects == [] for objects in seen_while_starting)
-    assert wskit.live_objects() == [redis] and redis.running
+    first = cluster.RedisServer(name="broker")
+    redis = cluster.RedisServer(name="broker")  # a re-run cell: the first one is stopped before this one starts
+    assert seen_while_starting and all(names == ["broker"] for names in seen_while_starting)
+    assert wskit.live_objects() == [redis] and redis.running and not first.running
 
 
 def test_redis_that_fails_to_start_or_is_interrupted_leaves_nothing(monkeypatch):

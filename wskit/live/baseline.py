@@ -138,18 +138,17 @@ class PushServer(_loop.LiveObject):
         self._runner: web.AppRunner | None = None
         self._changed: asyncio.Condition | None = None
         self._closing = False
-        self.name = _loop.register(self, self.kind, name)
-        _loop.get_loop()  # made on purpose: may start the loop
-        try:
-            _loop.run(self._start())
-            self.ws = Server(self._push, host=host, name=f"{self.name}/ws")
-        except BaseException:
-            self.stop()
-            raise
+        self.ws: Server | None = None
+        self._go_live(name, self._start)
 
     # -- lifecycle --
 
-    async def _start(self) -> None:
+    def _start(self) -> None:  # the HTTP side on the loop, then the WebSocket server beside it
+        _loop.get_loop()
+        _loop.run(self._start_http())
+        self.ws = Server(self._push, host=self.host, name=f"{self.name}/ws")
+
+    async def _start_http(self) -> None:
         self._changed = asyncio.Condition()
         app = web.Application()
         app.router.add_get("/poll", self._poll)

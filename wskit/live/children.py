@@ -14,14 +14,16 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import os
 import shutil
+import signal
 import subprocess
 import threading
 import weakref
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-__all__ = ["ChildProcess", "forget", "spawn", "stop_at_exit"]
+__all__ = ["ChildProcess", "end", "forget", "spawn", "stop_at_exit"]
 
 
 class _Stoppable(Protocol):
@@ -39,10 +41,42 @@ def spawn(command: Sequence[str], **popen: Any) -> subprocess.Popen[Any]:
     return subprocess.Popen(full, start_new_session=True, **popen)
 
 
-class ChildProcess:
-    """What a live object backed by one child process (``self.process``) shares: ``running`` and ``kill()``."""
+def end(process: subprocess.Popen[Any], *, timeout: float = 5.0, stdin: bool = False, group: bool = False) -> None:
+    """The one way a child ends: asked politely, killed if it lingers, reaped, its pipes closed.
 
-    process: subprocess.Popen[Any] | None
+    Args:
+        process: the child.
+        timeout: seconds it has to exit after each step.
+        stdin: ask by closing its stdin (the kit's own children exit then) instead of ``SIGTERM``.
+        group: ``SIGKILL`` its whole process group at the end (nginx's workers, which may outlive their
+            master); the child leads a session of its own (:func:`spawn`), so that group is its own.
+    """
+    if process.poll() is None:
+        if stdin and process.stdin is not None:
+            with contextlib.suppress(OSError):  # a broken pipe: the child is going anyway
+                process.stdin.close()
+        else:
+            with contextlib.suppress(ProcessLookupError):
+                process.terminate()
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout)
+    if group:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, signal.SIGKILL)
+    for stream in (process.stdin, process.stdout, process.stderr):
+        if stream is not None:
+            with contextlib.suppress(OSError):
+                stream.close()
+
+
+class ChildProcess:
+    """What a live object backed by one child process (``self.process``) shares: ``running``, ``kill()`` and
+    the way it stops (:meth:`_end_process`)."""
+
+    process: subprocess.Popen[Any] | None = None
 
     @property
     def running(self) -> bool:
@@ -56,6 +90,17 @@ class ChildProcess:
             assert self.process is not None
             self.process.kill()
             self.process.wait(5)
+
+    def _end_process(self, *, timeout: float = 5.0, stdin: bool = False, group: bool = False) -> Any:
+        """Take ``self.process`` and :func:`end` it (see there for the options); nothing left for ``atexit``.
+
+        Returns the process that ended (``None`` if there was none: safe to call twice).
+        """
+        process, self.process = self.process, None
+        if process is not None:
+            end(process, timeout=timeout, stdin=stdin, group=group)
+        forget(self)  # type: ignore[arg-type]
+        return process
 
 
 _running: weakref.WeakSet[Any] = weakref.WeakSet()

@@ -597,12 +597,7 @@ class Client(_ClientBase):
         self._check_live()
         self.close()
         self._core.user_closed, self._core._watcher = False, None
-        self.name = _loop.register(self, self.kind, self.name)
-        try:
-            self._run(self._core.open(), self._core.timeout + 1)
-        except BaseException:
-            _loop.unregister(self)
-            raise
+        self._go_live(self.name, self._core.open, self._core.timeout + 1)
 
 
 class AsyncClient(_ClientBase):
@@ -610,7 +605,7 @@ class AsyncClient(_ClientBase):
 
     def __init__(self, core: _Core, name: str | None) -> None:
         self._core = core
-        self.name = _loop.register(self, self.kind, name)
+        self._go_live(name, lambda: None)  # aconnect() opened it already, awaiting on the loop
 
     async def _arun(self, coro: Any, timeout: float | None) -> Any:
         try:

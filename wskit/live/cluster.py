@@ -10,7 +10,6 @@ All of them are stopped by :func:`wskit.stop_all`.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import selectors
 import shutil
@@ -18,10 +17,12 @@ import socket
 import subprocess
 import sys
 import time
-from typing import Any
+
+import psutil
+import redis
 
 from . import loop as _loop
-from .children import spawn, stop_at_exit
+from .children import ChildProcess, spawn, stop_at_exit
 
 __all__ = ["RedisServer", "SocketIOProcess", "start_socketio_cluster", "RedisMissing"]
 
@@ -33,20 +34,6 @@ INSTALL_REDIS = (
 
 class RedisMissing(RuntimeError):
     """``redis-server`` is not installed; the message says how to install it."""
-
-
-def _end(process: subprocess.Popen[Any]) -> None:
-    """Terminate ``process`` (kill it if it does not go within 5 s) and reap it."""
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
-    for stream in (process.stdin, process.stdout, process.stderr):
-        if stream is not None:
-            stream.close()
 
 
 def _read_line(process: subprocess.Popen[bytes], timeout: float) -> str:
@@ -80,7 +67,7 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-class RedisServer(_loop.LiveObject):
+class RedisServer(ChildProcess, _loop.LiveObject):
     """A throw-away ``redis-server`` on 127.0.0.1: no persistence, stopped by :func:`wskit.stop_all`.
 
     Raises:
@@ -94,53 +81,45 @@ class RedisServer(_loop.LiveObject):
         if binary is None:
             raise RedisMissing(INSTALL_REDIS)
         self.port = _free_port()
-        self.process: subprocess.Popen[bytes] | None = spawn(
+        self._go_live(name, lambda: self._start(binary, timeout))
+
+    def _start(self, binary: str, timeout: float) -> None:
+        self.process = spawn(
             [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
              "--loglevel", "warning"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
         stop_at_exit(self)
-        try:
-            deadline = time.monotonic() + timeout
-            while not self._answers_ping():  # an external process: nothing to await but its port
-                if self.process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"redis-server did not start on port {self.port} within {timeout} s")
-                time.sleep(0.02)
-        except BaseException:  # a failed start (or an interrupt) leaves no process and nothing registered
-            _end(self.process)
-            self.process = None
-            raise
-        self.name = _loop.register(self, self.kind, name)  # only once it runs
+        deadline = time.monotonic() + timeout
+        while not self._answers_ping():  # an external process: nothing to await but its port
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"redis-server did not start on port {self.port} within {timeout} s")
+            time.sleep(0.02)
 
     def _answers_ping(self) -> bool:
+        """redis-py's ``PING`` (a refused or half-started server is not an error here, just not yet)."""
+        client = redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=1, socket_connect_timeout=1)
         try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=1) as sock:
-                sock.sendall(b"PING\r\n")
-                return sock.recv(64).startswith(b"+PONG")
-        except OSError:
+            return bool(client.ping())
+        except redis.exceptions.RedisError:
             return False
+        finally:
+            client.close()
 
     @property
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
 
-    @property
-    def running(self) -> bool:
-        return self.process is not None and self.process.poll() is None
-
     def stop(self) -> None:
         """Stop the server (safe to call twice)."""
-        process, self.process = self.process, None
-        if process is not None:
-            _end(process)
-        if hasattr(self, "name"):
-            _loop.unregister(self)
+        self._end_process()
+        _loop.unregister(self)
 
     def __repr__(self) -> str:
         return f"<RedisServer {self.name!r} {self.url if self.running else 'stopped'}>"
 
 
-class SocketIOProcess(_loop.LiveObject):
+class SocketIOProcess(ChildProcess, _loop.LiveObject):
     """The course's Socket.IO chat app in a process of its own.
 
     Args:
@@ -161,24 +140,20 @@ class SocketIOProcess(_loop.LiveObject):
 
     def __init__(self, *, redis_url: str | None = None, name: str | None = None, timeout: float = 30.0) -> None:
         self.redis_url = redis_url
-        self.process: subprocess.Popen[bytes] | None = spawn(
-            self._command(), stdout=subprocess.PIPE, stdin=subprocess.PIPE
-        )
+        self._go_live(name, lambda: self._start(timeout))
+
+    def _start(self, timeout: float) -> None:
+        self.process = spawn(self._command(), stdout=subprocess.PIPE, stdin=subprocess.PIPE)
         stop_at_exit(self)
         try:
-            try:
-                line = _read_line(self.process, timeout)  # the child says where it listens, once it does
-            except TimeoutError:
-                raise TimeoutError(f"the Socket.IO process did not start within {timeout} s") from None
-            if not line.startswith("listening "):
-                raise RuntimeError(f"the Socket.IO process did not start: {line!r}")
-        except BaseException:  # a failed start (or an interrupt) leaves no process and nothing registered
-            _end(self.process)
-            self.process = None
-            raise
+            line = _read_line(self.process, timeout)  # the child says where it listens, once it does
+        except TimeoutError:
+            self.kill()  # hung: it would not hear a polite stop either
+            raise TimeoutError(f"the Socket.IO process did not start within {timeout} s") from None
+        if not line.startswith("listening "):
+            raise RuntimeError(f"the Socket.IO process did not start: {line!r}")
         self.url = line.split()[1]
         self.pid = self.process.pid
-        self.name = _loop.register(self, self.kind, name)  # only once it runs
 
     def _command(self) -> list[str]:
         command = [sys.executable, "-m", "wskit", "sio-app"]
@@ -187,33 +162,15 @@ class SocketIOProcess(_loop.LiveObject):
         return command
 
     @property
-    def running(self) -> bool:
-        return self.process is not None and self.process.poll() is None
-
-    @property
     def cpu_seconds(self) -> float:
-        """CPU time the process has used so far (user + system), from /proc."""
-        with open(f"/proc/{self.pid}/stat") as stat:
-            fields = stat.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-    def kill(self) -> None:
-        """Kill the process at once, as a crash would (no goodbye to its clients)."""
-        if self.process is not None:
-            self.process.kill()
-            self.process.wait(5)
+        """CPU time the process has used so far (user + system), from psutil."""
+        times = psutil.Process(self.pid).cpu_times()
+        return times.user + times.system
 
     def stop(self) -> None:
-        """Stop the process (safe to call twice)."""
-        process, self.process = self.process, None
-        if process is not None:
-            if process.stdin:
-                process.stdin.close()  # the child exits when its stdin closes
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                process.wait(5)
-            _end(process)
-        if hasattr(self, "name"):
-            _loop.unregister(self)
+        """Stop the process: it exits when its stdin closes (killed if it does not); safe to call twice."""
+        self._end_process(stdin=True)
+        _loop.unregister(self)
 
     def __repr__(self) -> str:
         state = f"{self.url} pid {self.pid}" if self.running else "stopped"

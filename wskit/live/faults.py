@@ -15,7 +15,6 @@ Both are live objects: re-running a cell replaces them, and :func:`wskit.stop_al
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import signal
 import subprocess
@@ -284,19 +283,16 @@ class EchoProcess(ChildProcess, _loop.LiveObject):
     kind = "echo-process"
 
     def __init__(self, *, name: str | None = None, timeout: float = 20.0) -> None:
-        self.name = _loop.register(self, self.kind, name)
         self.paused = False
-        try:
-            self.process: subprocess.Popen[str] | None = spawn(
-                [sys.executable, "-c", _ECHO_CHILD], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-            stop_at_exit(self)
-        except BaseException:
-            _loop.unregister(self)
-            raise
+        self._go_live(name, lambda: self._start(timeout))
+
+    def _start(self, timeout: float) -> None:
+        self.process = spawn(
+            [sys.executable, "-c", _ECHO_CHILD], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        stop_at_exit(self)
         self.pid = self.process.pid
         line = _readline(self.process, timeout)
         if not line.startswith("listening "):
-            self.stop()
             raise RuntimeError(f"the echo process did not start within {timeout} s: {line!r}")
         self.port = int(line.split()[1])
 
@@ -318,19 +314,9 @@ class EchoProcess(ChildProcess, _loop.LiveObject):
 
     def stop(self) -> None:
         """Stop the process (safe to call twice)."""
-        process, self.process = self.process, None
-        if process is not None:
-            if self.paused:
-                process.kill()
-            with contextlib.suppress(OSError):
-                process.stdin.close()  # type: ignore[union-attr]
-            try:
-                process.wait(5)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(5)
-            if process.stdout:
-                process.stdout.close()
+        if self.paused:  # a stopped process cannot read its stdin
+            self.kill()
+        self._end_process(stdin=True)
         _loop.unregister(self)
 
     def __repr__(self) -> str:

@@ -127,13 +127,23 @@ class LiveObject:
         """Stop this object: the one verb that closes every server and client (``stop`` is the same)."""
         self.stop()
 
-    def _go_live(self, name: str | None, start: Any, timeout: float | None = DEFAULT_TIMEOUT) -> None:
-        """Take a name in the registry, then run ``start()`` on the loop; leave the registry if it fails."""
+    def _go_live(self, name: str | None, start: Callable[[], Any], timeout: float | None = DEFAULT_TIMEOUT) -> None:
+        """The one way a live object starts: take a name in the registry (replacing the object a re-run cell
+        made before), then ``start()``; if anything fails (or the cell is interrupted), ``stop()`` what was
+        started and leave the registry.
+
+        ``start()`` either returns a coroutine, run on the loop (servers, clients), or does its work on this
+        thread and returns ``None`` (child processes, whose parent-death signal belongs to this thread).
+        """
         self.name = register(self, self.kind, name)
-        get_loop()  # made on purpose: the one place (with register) that may start the loop
         try:
-            run(start(), timeout)
+            work = start()
+            if work is not None:
+                get_loop()  # made on purpose: the one place (with register) that may start the loop
+                run(work, timeout)
         except BaseException:
+            with contextlib.suppress(Exception):  # the first error is the one to see
+                self.stop()
             unregister(self)
             raise
 

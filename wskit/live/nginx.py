@@ -22,7 +22,6 @@ import dataclasses
 import os
 import re
 import shutil
-import signal
 import socket
 import ssl as ssl_module
 import subprocess
@@ -35,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from . import loop as _loop
-from .children import forget, spawn, stop_at_exit
+from .children import ChildProcess, spawn, stop_at_exit
 from .errors import LiveError
 
 __all__ = [
@@ -210,7 +209,7 @@ def _remove_stale_prefixes() -> None:
 
 
 
-class Nginx(_loop.LiveObject):
+class Nginx(ChildProcess, _loop.LiveObject):
     """A real nginx on 127.0.0.1 and a free port, with the ``server`` block you write.
 
     Args:
@@ -274,12 +273,7 @@ class Nginx(_loop.LiveObject):
         except BaseException:
             self._remove_prefix()
             raise
-        self.name = _loop.register(self, self.kind, name)
-        try:
-            self._start(timeout)
-        except BaseException:
-            self.stop()
-            raise
+        self._go_live(name, lambda: self._start(timeout))
 
     # -- the configuration --
 
@@ -392,30 +386,13 @@ class Nginx(_loop.LiveObject):
                         return True
         return False
 
-    @property
-    def running(self) -> bool:
-        """nginx's master process is alive."""
-        return self.process is not None and self.process.poll() is None
-
     def stop(self, timeout: float = 5.0) -> None:
         """Stop nginx (SIGTERM: fast shutdown; SIGKILL to its process group if it lingers), remove its directory.
 
         The last lines of its logs stay readable with :meth:`access_log` and :meth:`error_log`.
         Safe to call twice.
         """
-        process, self.process = self.process, None
-        if process is not None:
-            if process.poll() is None:
-                process.terminate()
-                try:
-                    process.wait(timeout)
-                except subprocess.TimeoutExpired:
-                    with contextlib.suppress(ProcessLookupError):
-                        os.killpg(process.pid, signal.SIGKILL)
-                    process.wait(timeout)
-            with contextlib.suppress(ProcessLookupError, PermissionError):  # a worker that outlived its master
-                os.killpg(process.pid, signal.SIGKILL)
-            forget(self)
+        self._end_process(timeout=timeout, group=True)  # group: a worker that outlived its master goes too
         self._remove_prefix()
         _loop.unregister(self)
 

@@ -111,19 +111,18 @@ class NodeSocketIOServer(ChildProcess, _loop.LiveObject):
         self.lines: list[dict[str, Any]] = []
         self._changed = threading.Condition()
         self._stderr: list[str] = []
-        self.name = _loop.register(self, self.kind, name)
         command = [node, str(script or NODE_DIR / "sio_server.mjs"), "--port", str(port),
                    "--ping-interval", str(round(ping_interval * 1000)),
                    "--ping-timeout", str(round(ping_timeout * 1000))]
-        try:
-            self.process: subprocess.Popen[str] | None = spawn(
-                command, cwd=NODE_DIR, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                text=True, env={**os.environ, "NODE_ENV": "production"},
-            )
-            stop_at_exit(self)
-        except BaseException:
-            _loop.unregister(self)
-            raise
+        self._readers: list[threading.Thread] = []
+        self._go_live(name, lambda: self._start(command, timeout))
+
+    def _start(self, command: list[str], timeout: float) -> None:
+        self.process = spawn(
+            command, cwd=NODE_DIR, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            text=True, env={**os.environ, "NODE_ENV": "production"},
+        )
+        stop_at_exit(self)
         self.pid = self.process.pid
         self._readers = [
             threading.Thread(target=self._read_stdout, args=(self.process.stdout,), name=f"wskit-node-out-{self.pid}",
@@ -188,23 +187,9 @@ class NodeSocketIOServer(ChildProcess, _loop.LiveObject):
 
     def stop(self, timeout: float = 5.0) -> None:
         """Stop the server (it exits when its stdin closes; killed if it does not). Safe to call twice."""
-        process, self.process = self.process, None
-        if process is not None:
-            try:
-                if process.stdin:
-                    process.stdin.close()
-            except OSError:  # pragma: no cover - the pipe is already broken
-                pass
-            try:
-                process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout)
+        if self._end_process(timeout=timeout, stdin=True) is not None:
             for reader in self._readers:
                 reader.join(timeout)
-            for stream in (process.stdout, process.stderr):
-                if stream:
-                    stream.close()
         _loop.unregister(self)
 
     def __repr__(self) -> str:

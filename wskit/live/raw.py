@@ -61,13 +61,12 @@ class RawSocket(_loop.LiveObject):
         self.sent = bytearray()
         self.received = bytearray()
         self._buffer = bytearray()
-        self.name = _loop.register(self, self.kind, name)
+        self.sock: socket.socket | None = None
+        self._go_live(name, self._connect)
+
+    def _connect(self) -> None:  # a blocking socket on the cell's thread: its timeout bounds the connect
         started = time.perf_counter()
-        try:
-            self.sock: socket.socket | None = socket.create_connection(address, timeout=timeout)
-        except BaseException:
-            _loop.unregister(self)
-            raise
+        self.sock = socket.create_connection(self.address, timeout=self.timeout)
         self.connect_time = time.perf_counter() - started
 
     def _socket(self) -> socket.socket:
