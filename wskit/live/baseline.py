@@ -320,6 +320,7 @@ class HTTPClient:
 
     async def __aenter__(self) -> HTTPClient:
         self._reader, self._writer = await asyncio.open_connection(self.host, self.port)
+        self._http = h11.Connection(h11.CLIENT)  # a new connection: no request made on it yet
         return self
 
     async def __aexit__(self, *exc: object) -> None:
