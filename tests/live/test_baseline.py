@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 
 import pytest
 
 import wskit
+from wskit.codec.errors import UsageError
 from wskit.live import loop
 from wskit.live.baseline import HTTPClient
 
@@ -90,3 +92,76 @@ def test_stop_releases_held_requests_quickly():
     with pytest.raises(wskit.ConnectionClosed):
         ws.recv(timeout=5)
     assert wskit.live_objects() == [ws]
+
+
+def test_events_carry_multi_line_data_on_every_transport_and_refuse_a_cr():
+    push = wskit.PushServer()
+    push.publish("two\nlines")
+    with pytest.raises(UsageError, match="CR"):  # an event stream cannot carry a CR: refused before it is published
+        push.publish("carriage\rreturn")
+    assert len(push.events) == 1
+
+    async def first_event():
+        async with HTTPClient(push.http_url) as http:
+            async for event in http.events("/events?after=0"):
+                return event
+
+    assert loop.run(first_event()) == (1, "two\nlines")  # two data: lines on the wire, joined again
+    ws = wskit.connect(push.ws_url + "?after=0")
+    assert json.loads(ws.recv())["data"] == "two\nlines"
+
+
+def chunked(body: bytes, size: int) -> bytes:
+    """``body`` in chunks of ``size`` bytes, the size of each in hex with an extension, then the last chunk."""
+    pieces = [body[i : i + size] for i in range(0, len(body), size)]
+    return b"".join(b"%x;ext=1\r\n%s\r\n" % (len(piece), piece) for piece in pieces) + b"0\r\n\r\n"
+
+
+def test_http_client_counts_every_byte_and_parses_each_response_once():
+    stream = (b"\xef\xbb\xbf: a comment\r\nid: 1\r\ndata: first\r\ndata:second\r\n\r\n"
+              b"retry: 10\rid: 2\rdata\r\revent: unseen\n")  # CR line ends too; the last event never ends
+    answers = [
+        b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-Case: Kept\r\n\r\nhello",
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream; charset=utf-8\r\nTransfer-Encoding: chunked\r\n\r\n"
+        + chunked(stream, 7),  # 7-byte chunks cut CRLFs and the byte order mark in two
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nno",
+    ]
+    received = []
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            for answer in answers:
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = int(re.search(rb"Content-Length: (\d+)", head)[1]) if b"Content-Length" in head else 0
+                received.append(head + await reader.readexactly(length))
+                writer.write(answer)
+                await writer.drain()
+            await reader.read()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+    async def client():
+        server = await asyncio.start_server(serve, "127.0.0.1", 0)
+        try:
+            async with HTTPClient(f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/") as http:
+                response = await http.request("POST", "/x", b"12345")
+                events = [event async for event in http.events("/stream")]
+                counted = http.bytes_sent, http.bytes_received
+                with pytest.raises(ConnectionError, match="not an event stream"):
+                    await anext(http.events("/plain"))
+                with pytest.raises(ConnectionError, match="cannot carry another request"):
+                    await http.request("GET", "/")  # the refused stream's body was never read
+                return response, events, counted, http.requests
+        finally:
+            server.close()
+
+    loop.get_loop()  # starts the wskit loop: no server of wskit's runs in this test
+    response, events, (sent, got), requests = loop.run(client())
+    assert (response.status, response.body, response.headers.get("x-case")) == (200, b"hello", "Kept")
+    assert ("X-Case", "Kept") in response.headers.items()  # names as the server wrote them
+    assert events == [(1, "first\nsecond"), (2, "")]
+    assert sent == sum(len(request) for request in received[:2])  # every byte the server read, heads and body
+    assert got == len(answers[0]) + len(answers[1])  # every byte it wrote: 1xx, heads, chunk sizes, chunk ends
+    assert requests == 3

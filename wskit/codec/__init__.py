@@ -2,12 +2,13 @@
 
 :mod:`wskit.codec.handshake` builds, parses and checks the opening handshake;
 :mod:`wskit.codec.frames` encodes, decodes and explains frames;
-:mod:`wskit.codec.socketio` decodes Engine.IO and Socket.IO packets for display.
+:mod:`wskit.codec.socketio` decodes Engine.IO and Socket.IO packets for display;
+:mod:`wskit.codec.sse` parses and writes Server-Sent Events streams.
 Nothing here opens a socket, starts a thread or imports asyncio: the live
 servers in :mod:`wskit.live` do the real protocol work with ``websockets``.
 """
 
-from . import frames, handshake, socketio
+from . import frames, handshake, socketio, sse
 from .dump import hexdump
 from .errors import CodecError, InvalidHandshake, InvalidHTTP, ProtocolError, UsageError
 from .handshake import accept_key, generate_key
@@ -23,5 +24,6 @@ __all__ = [
     "handshake",
     "frames",
     "socketio",
+    "sse",
     "hexdump",
 ]

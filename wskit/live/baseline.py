@@ -25,10 +25,13 @@ import urllib.parse
 from collections.abc import AsyncIterator
 from typing import Any
 
+import h11
 from aiohttp import web
 
-from ..codec.handshake import Response, parse_response
+from ..codec import sse
+from ..codec.handshake import Headers, Response
 from . import loop as _loop
+from .errors import LiveError
 from .server import Server, format_url
 
 __all__ = ["TCPEchoServer", "PushServer", "Event", "HTTPClient"]
@@ -103,8 +106,15 @@ class Event:
     time: float
     data: str
 
+    def __post_init__(self) -> None:
+        self.to_sse()  # a CR in the data raises UsageError here, not in the middle of a stream
+
     def to_json(self) -> str:
         return json.dumps({"id": self.id, "data": self.data})
+
+    def to_sse(self) -> bytes:
+        """The event as Server-Sent Events write it: ``id: N``, then a ``data:`` line per line."""
+        return sse.Event(self.data, id=str(self.id)).to_bytes()
 
 
 class PushServer(_loop.LiveObject):
@@ -258,7 +268,7 @@ class PushServer(_loop.LiveObject):
         try:
             while not self._closing and request.transport is not None and not request.transport.is_closing():
                 for event in await self._after(after, self.long_poll_timeout):
-                    await response.write(f"id: {event.id}\ndata: {event.data}\n\n".encode())
+                    await response.write(event.to_sse())
                     after = event.id
         except ConnectionResetError:
             pass  # the client went away
@@ -291,9 +301,10 @@ class PushServer(_loop.LiveObject):
 class HTTPClient:
     """A minimal HTTP/1.1 client on one kept-alive connection, counting bytes.
 
-    Runs on the wskit loop (``await`` it from code running there). Every
-    request and response, heads included, is counted in :attr:`bytes_sent`
-    and :attr:`bytes_received`.
+    Runs on the wskit loop (``await`` it from code running there). ``h11``
+    frames the requests and parses the responses; this class only moves
+    bytes, and counts every one it writes in :attr:`bytes_sent` and every one
+    it reads in :attr:`bytes_received`: heads, chunk sizes and bodies alike.
     """
 
     def __init__(self, url: str) -> None:
@@ -302,11 +313,13 @@ class HTTPClient:
         self.bytes_sent = 0
         self.bytes_received = 0
         self.requests = 0
+        self._http = h11.Connection(h11.CLIENT)
         self._reader: asyncio.StreamReader | None = None
         self._writer: asyncio.StreamWriter | None = None
 
     async def __aenter__(self) -> HTTPClient:
         self._reader, self._writer = await asyncio.open_connection(self.host, self.port)
+        self._http = h11.Connection(h11.CLIENT)  # a new connection: no request made on it yet
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -318,50 +331,74 @@ class HTTPClient:
             self._writer = None
 
     async def _send(self, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None) -> None:
-        assert self._writer is not None, "use 'async with HTTPClient(url) as client'"
-        lines = [f"{method} {path} HTTP/1.1", f"Host: {self.host}:{self.port}"]
-        lines += [f"{k}: {v}" for k, v in (headers or {}).items()]
+        if self._writer is None:
+            raise LiveError("use 'async with HTTPClient(url) as client'")
+        if self._http.our_state is h11.DONE and self._http.their_state is h11.DONE:
+            self._http.start_next_cycle()  # the last exchange is over: the connection is kept for the next one
+        elif self._http.our_state is not h11.IDLE:
+            raise ConnectionError(f"HTTP connection to {self.host}:{self.port} cannot carry another request "
+                                  f"(client {self._http.our_state}, server {self._http.their_state})")
+        fields = [("Host", f"{self.host}:{self.port}"), *(headers or {}).items()]
         if body or method == "POST":
-            lines.append(f"Content-Length: {len(body)}")
-        data = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
+            fields.append(("Content-Length", str(len(body))))
+        data = self._http.send(h11.Request(method=method, target=path, headers=fields))
+        data += self._http.send(h11.Data(data=body)) if body else b""
+        data += self._http.send(h11.EndOfMessage())
         self.bytes_sent += len(data)
         self.requests += 1
         self._writer.write(data)
         await self._writer.drain()
 
-    async def _head(self) -> tuple[bytes, Response]:
+    async def _next(self) -> h11.Event:
+        """The next HTTP event of the response, reading (and counting) bytes until h11 has one."""
         assert self._reader is not None
-        head = await self._reader.readuntil(b"\r\n\r\n")
-        self.bytes_received += len(head)
-        return head, parse_response(head)
+        while True:
+            try:
+                event = self._http.next_event()
+            except h11.RemoteProtocolError as exc:
+                raise ConnectionError(f"bad HTTP from {self.host}:{self.port}: {exc}") from exc
+            if event is not h11.NEED_DATA:
+                return event
+            data = await self._reader.read(65536)
+            self.bytes_received += len(data)
+            self._http.receive_data(data)  # b"": the server closed the connection
+
+    async def _head(self) -> Response:
+        while True:
+            event = await self._next()
+            if isinstance(event, h11.Response):
+                headers = Headers((name.decode("latin-1"), value.decode("latin-1"))
+                                  for name, value in event.headers.raw_items())
+                version = f"HTTP/{event.http_version.decode()}"
+                return Response(event.status_code, event.reason.decode("latin-1"), headers, http_version=version)
+            if isinstance(event, h11.ConnectionClosed):
+                raise ConnectionError(f"{self.host}:{self.port} closed the connection before answering")
+            # an h11.InformationalResponse (1xx) comes before the response itself
 
     async def request(self, method: str, path: str, body: bytes = b"") -> Response:
         """Send one request; return the response with its body."""
         await self._send(method, path, body)
-        head, response = await self._head()
-        length = int(response.headers.get("Content-Length") or 0)
-        assert self._reader is not None
-        payload = await self._reader.readexactly(length)
-        self.bytes_received += length
-        return parse_response(head + payload)
+        response = await self._head()
+        chunks = []
+        while isinstance(event := await self._next(), h11.Data):
+            chunks.append(event.data)
+        return dataclasses.replace(response, body=b"".join(chunks))
 
     async def events(self, path: str = "/events") -> AsyncIterator[tuple[int, str]]:
-        """Open a Server-Sent Events stream; yield ``(id, data)`` as each arrives."""
+        """Open a Server-Sent Events stream; yield ``(id, data)`` as each event arrives.
+
+        The stream is parsed by :class:`wskit.codec.sse.Parser` (the WHATWG
+        rules); ``id`` is the event's last event ID as a number, as
+        :class:`PushServer` numbers its events (``0`` if it is not one).
+        """
         await self._send("GET", path, headers={"Accept": "text/event-stream"})
-        _, response = await self._head()
+        response = await self._head()
         if response.status != 200:
             raise ConnectionError(f"SSE refused: {response.status} {response.reason}")
-        assert self._reader is not None
-        buffer = b""
-        while True:
-            size_line = await self._reader.readuntil(b"\r\n")  # chunked transfer encoding
-            size = int(size_line.strip(), 16)
-            chunk = await self._reader.readexactly(size + 2)
-            self.bytes_received += len(size_line) + len(chunk)
-            if size == 0:
-                return
-            buffer += chunk[:-2]
-            while b"\n\n" in buffer:
-                block, buffer = buffer.split(b"\n\n", 1)
-                fields = dict(line.split(": ", 1) for line in block.decode().splitlines() if ": " in line)
-                yield int(fields.get("id", "0")), fields.get("data", "")
+        content_type = (response.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+        if content_type != "text/event-stream":
+            raise ConnectionError(f"not an event stream: Content-Type {content_type!r}")
+        parser = sse.Parser()
+        while isinstance(event := await self._next(), h11.Data):
+            for message in parser.feed(event.data):
+                yield int(message.id) if message.id.isdigit() else 0, message.data

@@ -1,0 +1,142 @@
+"""Server-Sent Events: the ``text/event-stream`` format, parsed by the spec.
+
+An event stream is UTF-8 text in lines; a blank line ends an event::
+
+    : a comment, ignored (servers send one now and then to keep a proxy awake)
+    event: price
+    id: 42
+    data: {"symbol": "ACME",
+    data:  "price": 101.25}
+
+:class:`Parser` follows WHATWG HTML §9.2.6 "Interpreting an event stream"
+step by step: a line ends in CRLF, LF or CR (a CRLF split between two reads
+is one line end); a leading byte order mark is dropped; ``field:value`` loses
+one space after the colon, and a line without a colon is a field with an
+empty value; ``data`` lines are joined with ``"\\n"``; ``id`` is kept until
+another ``id`` changes it (one that contains NUL is ignored); ``retry`` must be
+digits; a blank line dispatches, unless no ``data`` came; an event the stream
+ends in the middle of is discarded. Nothing in a stream is an error: unknown
+fields and malformed values are ignored, as a browser's ``EventSource`` does.
+
+Standard library only, sans-I/O: feed it bytes as they arrive, get events.
+
+>>> parser = Parser()
+>>> parser.feed(b"data: YHOO\\ndata: +2\\ndata: 10\\n")
+[]
+>>> parser.feed(b"\\n")
+[Event(data='YHOO\\n+2\\n10', type='message', id='')]
+>>> Event("two\\nlines", id="7").to_bytes()
+b'id: 7\\ndata: two\\ndata: lines\\n\\n'
+"""
+
+from __future__ import annotations
+
+import codecs
+import dataclasses
+import re
+
+from .errors import UsageError
+
+__all__ = ["Event", "Parser", "parse"]
+
+_LINE_END = re.compile(r"\r\n|\r|\n")
+
+
+@dataclasses.dataclass(frozen=True)
+class Event:
+    """One dispatched event, as a browser's ``MessageEvent`` carries it.
+
+    Attributes:
+        data: the ``data`` lines joined with ``"\\n"``.
+        type: the ``event`` field; ``"message"`` when the event named none.
+        id: the last event ID when the event was dispatched: the latest
+            ``id`` field of the stream so far, not only of this event (what
+            a reconnecting client sends back as ``Last-Event-ID``).
+    """
+
+    data: str
+    type: str = "message"
+    id: str = ""
+
+    def to_bytes(self) -> bytes:
+        """The event on the wire: ``event:`` (unless ``message``), ``id:`` (if any), a ``data:`` line per line.
+
+        Raises:
+            UsageError: a line break in ``type`` or ``id``, a CR in ``data``,
+                or a NUL in ``id``: a parser would read other fields.
+        """
+        if _LINE_END.search(self.type) or _LINE_END.search(self.id) or "\0" in self.id or "\r" in self.data:
+            raise UsageError(f"cannot write {self!r} as an event stream: CR/LF only between data lines, no NUL in id")
+        lines = [] if self.type == "message" else [f"event: {self.type}"]
+        if self.id:
+            lines.append(f"id: {self.id}")
+        lines += [f"data: {line}" for line in self.data.split("\n")]
+        return ("\n".join(lines) + "\n\n").encode()
+
+
+class Parser:
+    """An incremental event-stream parser: :meth:`feed` it bytes, get the events they complete.
+
+    Attributes:
+        last_event_id: the last event ID buffer (``""`` until an ``id`` field).
+        retry: the reconnection time the stream asked for, in milliseconds
+            (``None`` until a ``retry`` field of digits).
+    """
+
+    def __init__(self) -> None:
+        self.last_event_id = ""
+        self.retry: int | None = None
+        # "utf-8-sig" drops one leading U+FEFF, as the spec's "UTF-8 decode" does; bad bytes become U+FFFD.
+        self._decoder = codecs.getincrementaldecoder("utf-8-sig")(errors="replace")
+        self._line = ""  # the start of a line whose end has not arrived yet
+        self._after_cr = False  # the last line ended in CR: an LF that comes next is the same line end
+        self._data: list[str] = []
+        self._type = ""
+
+    def feed(self, data: bytes) -> list[Event]:
+        """Parse the next bytes of the stream; return the events they dispatch, in order."""
+        text = self._decoder.decode(data)
+        if self._after_cr and text:
+            self._after_cr = False
+            if text[0] == "\n":
+                text = text[1:]
+        text, self._line = self._line + text, ""
+        events: list[Event] = []
+        start = 0
+        for end in _LINE_END.finditer(text):
+            event = self._line_done(text[start : end.start()])
+            if event is not None:
+                events.append(event)
+            start = end.end()
+            self._after_cr = end.group() == "\r" and start == len(text)
+        self._line = text[start:]
+        return events
+
+    def _line_done(self, line: str) -> Event | None:
+        if not line:
+            return self._dispatch()
+        if line.startswith(":"):
+            return None  # a comment
+        field, _, value = line.partition(":")  # no colon: the whole line names a field with an empty value
+        value = value.removeprefix(" ")  # one space, not more
+        if field == "data":
+            self._data.append(value)
+        elif field == "event":
+            self._type = value
+        elif field == "id" and "\0" not in value:  # an id with a NUL is ignored
+            self.last_event_id = value
+        elif field == "retry" and value.isascii() and value.isdigit():
+            self.retry = int(value)
+        return None  # any other field, and a malformed id or retry, is ignored
+
+    def _dispatch(self) -> Event | None:
+        data, event_type = self._data, self._type
+        self._data, self._type = [], ""
+        if not data:  # an empty data buffer dispatches nothing
+            return None
+        return Event("\n".join(data), event_type or "message", self.last_event_id)
+
+
+def parse(stream: bytes) -> list[Event]:
+    """Every event a whole stream dispatches (an event it ends in the middle of is discarded)."""
+    return Parser().feed(stream)
