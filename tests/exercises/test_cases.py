@@ -62,7 +62,7 @@ def test_an_exception_is_a_wrong_answer_shown_with_its_case_and_traceback():
     with pytest.raises(Mismatch) as caught:
         run_cases(learner, [Case("f('k')", ("k",), 1)], on_error=lambda case, error: f"{type(error).__name__} here")
     assert caught.value.case == "f('k')" and caught.value.got == "KeyError: 'k'"
-    assert caught.value.mistake == "KeyError here" and "return {}[x]" in caught.value.traceback
+    assert caught.value.mistake == "KeyError here" and "return {}[x]" in caught.value.traceback and caught.value.raised
 
 
 def test_an_unsolved_stub_is_not_a_wrong_answer():

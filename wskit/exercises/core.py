@@ -60,11 +60,14 @@ class Mismatch(Exception):
         expected: what was expected.
         got: what the learner's code gave.
         mistake: the likely mistake, named (empty when no known mistake fits).
-        traceback: a traceback from the learner's code on a live server, if any.
+        traceback: a traceback from the learner's code (on a live server, or of what it raised), if any.
+        raised: the learner's code raised on this case (``got`` names the exception) rather than answering.
     """
 
-    def __init__(self, case: str, expected: Any, got: Any, mistake: str = "", traceback: str = "") -> None:
+    def __init__(self, case: str, expected: Any, got: Any, mistake: str = "", traceback: str = "", *,
+                 raised: bool = False) -> None:
         self.case, self.expected, self.got, self.mistake, self.traceback = case, expected, got, mistake, traceback
+        self.raised = raised
         super().__init__(f"{case}: expected {expected!r}, got {got!r}" + (f" ({mistake})" if mistake else ""))
 
 
@@ -378,7 +381,7 @@ def run_cases(
             if refusal and isinstance(exc, case.expected):
                 continue
             raise Mismatch(case.shown, expected, f"{type(exc).__name__}: {exc}",
-                           on_error(case, exc) if on_error else "", learner_traceback(exc)) from None
+                           on_error(case, exc) if on_error else "", learner_traceback(exc), raised=True) from None
         if refusal or not right(got, case.expected):
             raise Mismatch(case.shown, expected, got, mistake(case, got) if mistake and not refusal else case.mistake)
     return len(cases)
@@ -487,8 +490,9 @@ def check(name: str, answer: Any, *, timeout: float | None = None) -> Result:
         result = Result(ex.name, ex.title, "not yet", f"write the body of {ex.function}, run its cell, "
                         "then run this check again")
     elif isinstance(error, Mismatch):
-        result = Result(ex.name, ex.title, "failed", "a case went wrong", error.case, error.expected, error.got,
-                        error.mistake, error.traceback)
+        summary = f"your code raised {error.got}" if error.raised else "a case went wrong"
+        result = Result(ex.name, ex.title, "failed", summary, error.case, error.expected, error.got, error.mistake,
+                        error.traceback)
     elif error is not None:
         result = Result(ex.name, ex.title, "failed", f"your code raised {type(error).__name__}: {error}",
                         traceback=learner_traceback(error))
