@@ -35,8 +35,8 @@ def test_a_solution_without_the_function_or_its_docstring_is_refused():
         stub_of(SOLUTION, "other", "accept_key")
 
 
-def test_every_case_right_gives_the_count():
-    assert run_cases(abs, [Case("abs(-2)", (-2,), 2), Case("abs(3)", (3,), 3)]) == 2
+def test_every_case_right_is_silent():
+    run_cases(abs, [Case("abs(-2)", (-2,), 2), Case("abs(3)", (3,), 3)])
 
 
 def test_the_first_wrong_case_is_the_mismatch_with_its_mistake():
@@ -80,7 +80,7 @@ def test_a_refusal_case_wants_that_exception():
         return x
 
     refusal = Case("f(-1)", (-1,), ValueError, "refuse a negative number")
-    assert run_cases(refuses_negatives, [refusal]) == 1
+    run_cases(refuses_negatives, [refusal])
     with pytest.raises(Mismatch) as caught:
         run_cases(abs, [refusal])
     assert (caught.value.expected, caught.value.got, caught.value.mistake) == ("ValueError", 1,

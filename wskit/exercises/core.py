@@ -68,7 +68,8 @@ class Mismatch(Exception):
                  raised: bool = False) -> None:
         self.case, self.expected, self.got, self.mistake, self.traceback = case, expected, got, mistake, traceback
         self.raised = raised
-        super().__init__(f"{case}: expected {expected!r}, got {got!r}" + (f" ({mistake})" if mistake else ""))
+        text = f"{case}: expected {_short(expected)}, got {_short(got)}"  # a value can be 200 kB
+        super().__init__(text + (f" ({mistake})" if mistake else ""))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -341,10 +342,6 @@ def expect(shown: str, expected: Any, got: Any, mistake: str = "", traceback: st
         raise Mismatch(shown, expected, got, mistake, traceback)
 
 
-def _is_refusal(expected: Any) -> bool:
-    return isinstance(expected, type) and issubclass(expected, Exception)
-
-
 def run_cases(
     function: Callable[..., Any],
     cases: Iterable[Case],
@@ -352,7 +349,7 @@ def run_cases(
     right: Callable[[Any, Any], bool] = operator.eq,
     mistake: Callable[[Case, Any], str] | None = None,
     on_error: Callable[[Case, Exception], str] | None = None,
-) -> int:
+) -> None:
     """Run the learner's ``function`` on each case, in order; raise :class:`Mismatch` at the first wrong answer.
 
     An exception from ``function`` is a wrong answer too, shown with its case and the learner's traceback;
@@ -365,13 +362,9 @@ def run_cases(
         right: ``right(got, expected)``: whether an answer is right (``==`` by default).
         mistake: ``mistake(case, got)``: the mistake a wrong answer reveals (``case.mistake`` by default).
         on_error: ``on_error(case, exception)``: the mistake an exception reveals (none by default).
-
-    Returns:
-        How many cases ran (every one right).
     """
-    cases = list(cases)
     for case in cases:
-        refusal = _is_refusal(case.expected)
+        refusal = isinstance(case.expected, type) and issubclass(case.expected, Exception)
         expected = case.expected.__name__ if refusal else case.expected
         try:
             got = function(*case.args)
@@ -384,7 +377,6 @@ def run_cases(
                            on_error(case, exc) if on_error else "", learner_traceback(exc), raised=True) from None
         if refusal or not right(got, case.expected):
             raise Mismatch(case.shown, expected, got, mistake(case, got) if mistake and not refusal else case.mistake)
-    return len(cases)
 
 
 @dataclasses.dataclass
