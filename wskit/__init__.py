@@ -29,6 +29,8 @@ __all__ = [
     "diagrams",
     "load",
     "doctor",
+    # The names a notebook needs from wskit.live, re-exported on first use (see __getattr__): the same names as in
+    # wskit.live.__all__ on purpose; listing them here keeps `import wskit` from importing asyncio and websockets.
     "Server",
     "EchoServer",
     "ChatServer",

@@ -8,6 +8,7 @@ import sys
 import time
 
 from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
 
 __all__ = ["Check", "Report", "doctor"]
 
@@ -22,12 +23,34 @@ def _requirements() -> list[Requirement]:
     return [r for r in needed if r.marker is None or r.marker.evaluate({"extra": ""})]
 
 
+def _python_requirement() -> SpecifierSet:
+    """The Python versions wskit runs on, from its own metadata (pyproject.toml's ``requires-python``)."""
+    try:
+        return SpecifierSet(importlib.metadata.metadata("wskit").get("Requires-Python") or "")
+    except importlib.metadata.PackageNotFoundError:  # pragma: no cover - wskit imported from a bare checkout
+        return SpecifierSet()
+
+
+def _in_words(specifier: SpecifierSet) -> str:
+    """``>=3.11`` as "3.11 or newer"; other specifiers as written."""
+    ordered = sorted(specifier, key=lambda s: (s.operator != ">=", str(s)))  # the lower bound first
+    words = [f"{s.version} or newer" if s.operator == ">=" else str(s) for s in ordered]
+    return " and ".join(words) or "any version"
+
+
 FIX = "run the README's first command again (it installs everything: pip install -e .)"
 
 
 @dataclasses.dataclass(frozen=True)
 class Check:
-    """One check: what, whether it passed, what was seen, and how to fix it."""
+    """One check of :func:`doctor`.
+
+    Attributes:
+        name: what was checked (a package, "Python", "live echo").
+        ok: whether it passed.
+        detail: what was seen.
+        fix: how to fix it, shown when it failed.
+    """
 
     name: str
     ok: bool
@@ -67,8 +90,10 @@ def doctor(*, versions: bool = True) -> Report:
         versions: include each package's version in the details (turn off
             for output that must not change between machines).
     """
-    checks = [Check("Python", sys.version_info >= (3, 11), f"{sys.version.split()[0]} (3.11 or newer needed)"
-                    if versions else "3.11 or newer", "install Python 3.11 or newer")]
+    python, found = _python_requirement(), ".".join(map(str, sys.version_info[:3]))  # no "+" of a local build
+    wanted = _in_words(python)
+    checks = [Check("Python", python.contains(found, prereleases=True),
+                    f"{found} ({wanted} needed)" if versions else wanted, f"install Python {wanted}")]
     for requirement in _requirements():
         package, wanted = requirement.name, str(requirement.specifier) or "any version"
         try:

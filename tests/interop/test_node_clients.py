@@ -6,8 +6,6 @@ The packages come from the committed lock file (`npm ci`, run here once).
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 import threading
 from pathlib import Path
@@ -15,14 +13,10 @@ from pathlib import Path
 import pytest
 
 import wskit
+from tests.requires import require_node
 
 HERE = Path(__file__).parent
-NODE, NPM = shutil.which("node"), shutil.which("npm")
-
-if NODE is None or NPM is None:
-    if os.environ.get("CI"):
-        pytest.fail("Node.js and npm are needed for the interop tests", pytrace=False)
-    pytest.skip("Node.js and npm are not installed", allow_module_level=True)
+NODE, NPM = require_node()
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -7,23 +7,17 @@ from wskit/node's committed lock file, the client's from this directory's (`npm 
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
 import wskit
+from tests.requires import require_node
 from wskit.live.node import NodeSocketIOServer, ensure_packages
 
 HERE = Path(__file__).parent
-NODE, NPM = shutil.which("node"), shutil.which("npm")
-
-if NODE is None or NPM is None:
-    if os.environ.get("CI"):
-        pytest.fail("Node.js and npm are needed for the interop tests", pytrace=False)
-    pytest.skip("Node.js and npm are not installed", allow_module_level=True)
+NODE, NPM = require_node()
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -12,6 +12,7 @@ import pytest
 
 import wskit
 from tests.live.helpers import refuses
+from tests.requires import NO_NODE, needs
 from wskit.live import node as node_module
 from wskit.live.node import NodeMissing, NodeSocketIOServer, NodeStartError, start_or_explain
 
@@ -66,7 +67,7 @@ def test_start_or_explain_fails_in_ci(no_node, monkeypatch):
         start_or_explain()
 
 
-needs_node = pytest.mark.skipif(not HAVE_NODE and not os.environ.get("CI"), reason="Node.js is not installed")
+needs_node = needs(HAVE_NODE, NO_NODE)
 
 
 @needs_node

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import time
 from pathlib import Path
@@ -10,15 +9,11 @@ from pathlib import Path
 import pytest
 
 from tests.kernel_driver import Kernel
+from tests.requires import require_nginx
 from wskit.live import nginx as nginx_module
-from wskit.live.nginx import Nginx, NginxMissing, find_nginx
+from wskit.live.nginx import Nginx
 
-try:
-    find_nginx()
-except NginxMissing:  # pragma: no cover - .ci/run installs it
-    if os.environ.get("CI"):
-        pytest.fail("nginx is not installed (.ci/run installs it: apt-get install nginx)", pytrace=False)
-    pytest.skip("Debian's nginx is not installed", allow_module_level=True)
+require_nginx()
 
 START = "from wskit.live.nginx import Nginx\nproxy = Nginx('location / { return 200 \"up\"; }', name='proxy')"
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import http.client
 import json
-import os
 import re
 import time
 
@@ -14,19 +13,15 @@ import pytest
 import websockets
 
 import wskit
+from tests.requires import require_nginx
 from wskit.live import cluster
 from wskit.live import loop as kit_loop
-from wskit.live.nginx import Nginx, NginxMissing, find_nginx, upstream
+from wskit.live.nginx import Nginx, upstream
 from wskit.live.tickets import TicketRefused, TicketServer, fetch_ticket
 
 pytestmark = pytest.mark.usefixtures("clean_kit")
 
-try:
-    find_nginx()
-except NginxMissing:  # pragma: no cover - .ci/run installs it
-    if os.environ.get("CI"):
-        pytest.fail("nginx is not installed (.ci/run installs it: apt-get install nginx)", pytrace=False)
-    pytest.skip("Debian's nginx is not installed", allow_module_level=True)
+require_nginx()
 
 MAP = """
 map $http_upgrade $connection_upgrade {

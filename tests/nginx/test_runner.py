@@ -16,17 +16,13 @@ from pathlib import Path
 import pytest
 
 import wskit
+from tests.requires import require_nginx
 from wskit.live import nginx as nginx_module
 from wskit.live.nginx import Nginx, NginxConfigError, NginxError, NginxMissing, find_nginx, upstream
 
 pytestmark = pytest.mark.usefixtures("clean_kit")
 
-try:
-    find_nginx()
-except NginxMissing:  # pragma: no cover - .ci/run installs it
-    if os.environ.get("CI"):
-        pytest.fail("nginx is not installed (.ci/run installs it: apt-get install nginx)", pytrace=False)
-    pytest.skip("Debian's nginx is not installed", allow_module_level=True)
+require_nginx()
 
 HELLO = 'location / { return 200 "hello"; }'
 

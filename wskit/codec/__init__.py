@@ -8,22 +8,10 @@ Nothing here opens a socket, starts a thread or imports asyncio: the live
 servers in :mod:`wskit.live` do the real protocol work with ``websockets``.
 """
 
-from . import frames, handshake, socketio, sse
+from . import errors, frames, handshake, socketio, sse
 from .dump import hexdump
-from .errors import CodecError, InvalidHandshake, InvalidHTTP, ProtocolError, UsageError
+from .errors import *  # noqa: F403 - every error is the codec's API; errors.__all__ is the one list (as in asyncio)
 from .handshake import accept_key, generate_key
 
-__all__ = [
-    "CodecError",
-    "InvalidHTTP",
-    "InvalidHandshake",
-    "ProtocolError",
-    "UsageError",
-    "accept_key",
-    "generate_key",
-    "handshake",
-    "frames",
-    "socketio",
-    "sse",
-    "hexdump",
-]
+__all__ = ["accept_key", "generate_key", "handshake", "frames", "socketio", "sse", "hexdump"]
+__all__ += errors.__all__

@@ -304,6 +304,12 @@ def parse_response(data: bytes | str) -> Response:
 # --- the client's side ------------------------------------------------------
 
 
+def _list_field(name: str, values: Iterable[str]) -> list[tuple[str, str]]:
+    """``[(name, "a, b")]``: one comma-separated header field for ``values``; no field when there are none."""
+    values = list(values)
+    return [(name, ", ".join(values))] if values else []
+
+
 def build_request(
     host: str,
     path: str = "/",
@@ -343,12 +349,8 @@ def build_request(
     ]
     if origin is not None:
         fields.append(("Origin", origin))
-    subprotocols = list(subprotocols)
-    if subprotocols:
-        fields.append(("Sec-WebSocket-Protocol", ", ".join(subprotocols)))
-    extensions = list(extensions)
-    if extensions:
-        fields.append(("Sec-WebSocket-Extensions", ", ".join(extensions)))
+    fields += _list_field("Sec-WebSocket-Protocol", subprotocols)
+    fields += _list_field("Sec-WebSocket-Extensions", extensions)
     fields.extend(headers)
     return Request("GET", path, Headers(fields))
 
@@ -487,9 +489,7 @@ def build_response(
     ]
     if subprotocol is not None:
         fields.append(("Sec-WebSocket-Protocol", subprotocol))
-    extensions = list(extensions)
-    if extensions:
-        fields.append(("Sec-WebSocket-Extensions", ", ".join(extensions)))
+    fields += _list_field("Sec-WebSocket-Extensions", extensions)
     fields.extend(headers)
     return Response(101, _REASONS[101], Headers(fields))
 

@@ -26,7 +26,7 @@ from typing import Any
 
 from . import frames, handshake, security, socketio, testing  # noqa: F401 - each registers its exercises
 from . import store as _progress
-from .core import EXERCISES, Exercise, Mismatch, Note, Result, check, exercise, hint, solution
+from .core import EXERCISES, Exercise, Mismatch, Note, Result, ShownAsWidget, check, exercise, hint, solution
 
 __all__ = [
     "EXERCISES",
@@ -52,8 +52,8 @@ NOTEBOOKS = {
 }
 
 
-@dataclasses.dataclass
-class Progress:
+@dataclasses.dataclass(repr=False)
+class Progress(ShownAsWidget):
     """Every exercise of the course, done or not (from the progress file).
 
     Attributes:
@@ -81,22 +81,11 @@ class Progress:
             lines.append(f"  note: {self.problem}")
         return "\n".join(lines)
 
-    def __repr__(self) -> str:
-        return self.text()
+    def widget(self) -> Any:
+        """The table as a :class:`~wskit.exercises.view.ProgressView`."""
+        from .view import ProgressView
 
-    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
-        printer.text(self.text())
-
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        try:
-            from .view import ProgressView
-
-            bundle = dict(ProgressView(self.rows, self.summary)._repr_mimebundle_(include=include, exclude=exclude)
-                          or {})
-        except Exception:
-            bundle = {}
-        bundle["text/plain"] = self.text()
-        return bundle
+        return ProgressView(self.rows, self.summary)
 
 
 def progress() -> Progress:

@@ -1,9 +1,10 @@
 """The machinery of an exercise: the registry, the contained run of the learner's code, hints and solutions.
 
-An :class:`Exercise` is a named check: a stub for the learner's cell, a
-reference solution, hints, and a ``checker(answer)`` that runs the learner's
-function (or handlers, or tests) against hidden cases and live servers and
-raises :class:`Mismatch` at the first wrong case. :func:`check` runs the
+An :class:`Exercise` is a named check: a reference solution (the learner's
+stub is derived from it), hints, and a ``checker(answer)`` that runs the
+learner's function (or handlers, or tests) against hidden cases and live
+servers and raises :class:`Mismatch` at the first wrong case; most checkers
+hand a table of :class:`Case` to :func:`run_cases`. :func:`check` runs the
 checker *contained*: in a worker thread with a time limit (abandoned, with an
 exception thrown into it, if it hangs), with every server or client it
 started stopped afterwards, and with the learner's traceback shown rather
@@ -13,30 +14,38 @@ plain-text fallback.
 
 from __future__ import annotations
 
+import ast
 import contextvars
 import ctypes
 import dataclasses
+import functools
+import operator
 import sys
 import threading
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from . import store as _progress
 
 __all__ = [
+    "Case",
     "Exercise",
     "Mismatch",
     "Note",
     "Result",
+    "Shown",
+    "ShownAsWidget",
     "EXERCISES",
-    "call_case",
     "check",
     "exercise",
+    "expect",
     "hint",
     "register",
+    "run_cases",
     "solution",
+    "stub_of",
 ]
 
 #: Every exercise, by name, in course order.
@@ -51,12 +60,16 @@ class Mismatch(Exception):
         expected: what was expected.
         got: what the learner's code gave.
         mistake: the likely mistake, named (empty when no known mistake fits).
-        traceback: a traceback from the learner's code on a live server, if any.
+        traceback: a traceback from the learner's code (on a live server, or of what it raised), if any.
+        raised: the learner's code raised on this case (``got`` names the exception) rather than answering.
     """
 
-    def __init__(self, case: str, expected: Any, got: Any, mistake: str = "", traceback: str = "") -> None:
+    def __init__(self, case: str, expected: Any, got: Any, mistake: str = "", traceback: str = "", *,
+                 raised: bool = False) -> None:
         self.case, self.expected, self.got, self.mistake, self.traceback = case, expected, got, mistake, traceback
-        super().__init__(f"{case}: expected {expected!r}, got {got!r}" + (f" ({mistake})" if mistake else ""))
+        self.raised = raised
+        text = f"{case}: expected {_short(expected)}, got {_short(got)}"  # a value can be 200 kB
+        super().__init__(text + (f" ({mistake})" if mistake else ""))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -69,8 +82,8 @@ class Exercise:
         title: one line saying what to write.
         task: the markdown that introduces it in the notebook.
         function: the name the learner's cell defines (what the check cell passes).
-        stub: the learner's cell as stored in the notebook.
-        solution: the reference solution: a whole cell that replaces the stub.
+        solution: the reference solution: a whole cell that replaces the stub. Its ``function`` starts with a
+            docstring: the stub is derived from it (see :attr:`stub`), so the contract is written once.
         hints: shown one at a time, in order.
         checker: ``checker(answer)`` raises :class:`Mismatch` at the first wrong case; may return a note.
         timeout: seconds the whole check may take.
@@ -81,11 +94,15 @@ class Exercise:
     title: str
     task: str
     function: str
-    stub: str
     solution: str
     hints: tuple[str, ...]
     checker: Callable[[Any], str | None]
     timeout: float = 10.0
+
+    @functools.cached_property
+    def stub(self) -> str:
+        """The learner's cell as stored in the notebook (see :func:`stub_of`)."""
+        return stub_of(self.solution, self.function, self.name)
 
     @property
     def check_cell(self) -> str:
@@ -93,10 +110,33 @@ class Exercise:
         return f'ex.check("{self.name}", {self.function})'
 
 
+def stub_of(solution: str, function: str, name: str) -> str:
+    """The learner's cell for a reference ``solution``: the same cell, without its imports, ``function`` cut
+    after its docstring and ending in ``raise NotImplementedError(...)`` (which the check reads as "not yet").
+
+    What the solution defines before ``function`` (a constant the task gives, like the GUID) stays in the stub.
+
+    Raises:
+        ValueError: ``solution`` does not define ``function`` with a docstring.
+    """
+    tree = ast.parse(solution)
+    defined = [node for node in tree.body if isinstance(node, ast.FunctionDef) and node.name == function]
+    if not defined or not isinstance(ast.get_docstring(defined[0], clean=False), str):
+        raise ValueError(f"exercise {name!r}: its solution must define {function}() with a docstring")
+    start = next(node.lineno for node in tree.body if not isinstance(node, ast.Import | ast.ImportFrom))
+    lines = solution.splitlines()[start - 1:defined[0].body[0].end_lineno]
+    return "\n".join([*lines, f"    raise NotImplementedError(\"your code here; stuck? run ex.hint('{name}')\")"])
+
+
 def register(ex: Exercise) -> Exercise:
-    """Add ``ex`` to :data:`EXERCISES`."""
+    """Add ``ex`` to :data:`EXERCISES`.
+
+    Raises:
+        ValueError: the name is taken, or the solution has no stub (see :func:`stub_of`).
+    """
     if ex.name in EXERCISES:
         raise ValueError(f"exercise {ex.name!r} is already registered")
+    ex.stub  # noqa: B018 - derived now, so that a solution without its docstring fails at import, not in a lesson
     EXERCISES[ex.name] = ex
     return ex
 
@@ -122,8 +162,36 @@ def _short(value: Any, limit: int = 400, *, raw: bool = False) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-@dataclasses.dataclass
-class Result:
+class Shown:
+    """A value that shows as its :meth:`text` in a plain interpreter and in IPython alike."""
+
+    def text(self) -> str:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return self.text()
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(self.text())
+
+
+class ShownAsWidget(Shown):
+    """A :class:`Shown` whose rich form is its :meth:`widget`, with the text as the plain fallback."""
+
+    def widget(self) -> Any:
+        raise NotImplementedError
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        try:
+            bundle = dict(self.widget()._repr_mimebundle_(include=include, exclude=exclude) or {})
+        except Exception:  # no widgets here (a plain interpreter): text only
+            bundle = {}
+        bundle["text/plain"] = self.text()
+        return bundle
+
+
+@dataclasses.dataclass(repr=False)
+class Result(ShownAsWidget):
     """What one check found.
 
     Attributes:
@@ -170,29 +238,15 @@ class Result:
             lines.append(f"  stuck? ex.hint({self.name!r})")
         return "\n".join(lines)
 
-    def __repr__(self) -> str:
-        return self.text()
-
-    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
-        printer.text(self.text())
-
     def widget(self) -> Any:
         """The result as a :class:`~wskit.exercises.view.CheckView`."""
         from .view import CheckView
 
         return CheckView(self)
 
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        try:
-            bundle = dict(self.widget()._repr_mimebundle_(include=include, exclude=exclude) or {})
-        except Exception:  # no widgets here (a plain interpreter): text only
-            bundle = {}
-        bundle["text/plain"] = self.text()
-        return bundle
 
-
-@dataclasses.dataclass
-class Note:
+@dataclasses.dataclass(repr=False)
+class Note(Shown):
     """A hint or a solution: text with an HTML form."""
 
     title: str
@@ -201,12 +255,6 @@ class Note:
 
     def text(self) -> str:
         return f"{self.title}\n\n{self.body}"
-
-    def __repr__(self) -> str:
-        return self.text()
-
-    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
-        printer.text(self.text())
 
     def _repr_html_(self) -> str:
         import html
@@ -270,14 +318,65 @@ def learner_traceback(exc: BaseException) -> str:
     return "".join(lines)
 
 
-def call_case(case: str, expected: Any, function: Callable[..., Any], *args: Any, on_error: str = "") -> Any:
-    """``function(*args)``; an exception from it (but NotImplementedError) becomes a :class:`Mismatch` of ``case``."""
-    try:
-        return function(*args)
-    except (NotImplementedError, Mismatch):
-        raise
-    except Exception as exc:
-        raise Mismatch(case, expected, f"{type(exc).__name__}: {exc}", on_error, learner_traceback(exc)) from None
+@dataclasses.dataclass(frozen=True)
+class Case:
+    """One hidden case of a check: the learner's function called with ``args`` must answer ``expected``.
+
+    Attributes:
+        shown: the case as a failed check shows it to the learner (the call, or the input in words).
+        args: what the learner's function is called with.
+        expected: the right answer; an exception class (such as ``ValueError``) when the function must refuse.
+        mistake: the mistake a wrong answer to this case reveals ("" when no known mistake fits).
+    """
+
+    shown: str
+    args: tuple[Any, ...]
+    expected: Any
+    mistake: str = ""
+
+
+def expect(shown: str, expected: Any, got: Any, mistake: str = "", traceback: str = "") -> None:
+    """Raise :class:`Mismatch` unless what was seen, ``got``, is ``expected`` (for what a live server or client saw;
+    :func:`run_cases` calls the learner's function on a table of cases)."""
+    if got != expected:
+        raise Mismatch(shown, expected, got, mistake, traceback)
+
+
+def run_cases(
+    function: Callable[..., Any],
+    cases: Iterable[Case],
+    *,
+    right: Callable[[Any, Any], bool] = operator.eq,
+    mistake: Callable[[Case, Any], str] | None = None,
+    on_error: Callable[[Case, Exception], str] | None = None,
+) -> None:
+    """Run the learner's ``function`` on each case, in order; raise :class:`Mismatch` at the first wrong answer.
+
+    An exception from ``function`` is a wrong answer too, shown with its case and the learner's traceback;
+    ``NotImplementedError`` (an unsolved stub) passes through, so the check says "not yet". A case whose
+    ``expected`` is an exception class is right when ``function`` raises it.
+
+    Args:
+        function: the learner's function.
+        cases: the table of cases.
+        right: ``right(got, expected)``: whether an answer is right (``==`` by default).
+        mistake: ``mistake(case, got)``: the mistake a wrong answer reveals (``case.mistake`` by default).
+        on_error: ``on_error(case, exception)``: the mistake an exception reveals (none by default).
+    """
+    for case in cases:
+        refusal = isinstance(case.expected, type) and issubclass(case.expected, Exception)
+        expected = case.expected.__name__ if refusal else case.expected
+        try:
+            got = function(*case.args)
+        except (NotImplementedError, Mismatch):
+            raise
+        except Exception as exc:
+            if refusal and isinstance(exc, case.expected):
+                continue
+            raise Mismatch(case.shown, expected, f"{type(exc).__name__}: {exc}",
+                           on_error(case, exc) if on_error else "", learner_traceback(exc), raised=True) from None
+        if refusal or not right(got, case.expected):
+            raise Mismatch(case.shown, expected, got, mistake(case, got) if mistake and not refusal else case.mistake)
 
 
 @dataclasses.dataclass
@@ -383,8 +482,9 @@ def check(name: str, answer: Any, *, timeout: float | None = None) -> Result:
         result = Result(ex.name, ex.title, "not yet", f"write the body of {ex.function}, run its cell, "
                         "then run this check again")
     elif isinstance(error, Mismatch):
-        result = Result(ex.name, ex.title, "failed", "a case went wrong", error.case, error.expected, error.got,
-                        error.mistake, error.traceback)
+        summary = f"your code raised {error.got}" if error.raised else "a case went wrong"
+        result = Result(ex.name, ex.title, "failed", summary, error.case, error.expected, error.got, error.mistake,
+                        error.traceback)
     elif error is not None:
         result = Result(ex.name, ex.title, "failed", f"your code raised {type(error).__name__}: {error}",
                         traceback=learner_traceback(error))

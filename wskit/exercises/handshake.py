@@ -8,7 +8,7 @@ import inspect
 from typing import Any
 
 from ..codec import handshake as hs
-from .core import Exercise, Mismatch, register
+from .core import Case, Exercise, Mismatch, expect, register, run_cases
 
 __all__: list[str] = []
 
@@ -50,26 +50,24 @@ def _accept_mistakes(key: str) -> dict[Any, str]:
     return wrong
 
 
+def _accept_mistake(case: Case, got: Any) -> str:
+    """The mistake a wrong accept value reveals."""
+    mistake = _accept_mistakes(*case.args).get(got, "") if isinstance(got, (str, bytes)) else ""
+    if not mistake and not isinstance(got, str):
+        mistake = f"return a str, not {type(got).__name__}"
+    return mistake
+
+
 def _check_accept_key(accept_key: Any) -> str:
-    for key in ACCEPT_KEYS:
-        expected = hs.accept_key(key)
-        got = accept_key(key)
-        if got != expected:
-            mistakes = _accept_mistakes(key)
-            mistake = mistakes.get(got, "") if isinstance(got, (str, bytes)) else ""
-            if not mistake and not isinstance(got, str):
-                mistake = f"return a str, not {type(got).__name__}"
-            raise Mismatch(f"accept_key({key!r})", expected, got, mistake)
+    run_cases(accept_key, [Case(f"accept_key({key!r})", (key,), hs.accept_key(key)) for key in ACCEPT_KEYS],
+              mistake=_accept_mistake)
     # live: the value a real server (websockets) sends for a fresh key
     import wskit
 
     with wskit.EchoServer(name="exercise-accept") as srv, wskit.connect(srv.url) as client:
-        request, response = client.handshake.request, client.handshake.response
-        key = request.key
-        got = accept_key(key)
-        if got != response.headers.get("Sec-WebSocket-Accept"):
-            raise Mismatch(f"the live server's answer to key {key!r}", response.headers.get("Sec-WebSocket-Accept"),
-                           got, "your value differs from what the live server sent")
+        key, accept = client.handshake.request.key, client.handshake.response.headers.get("Sec-WebSocket-Accept")
+        run_cases(accept_key, [Case(f"the live server's answer to key {key!r}", (key,), accept,
+                                    "your value differs from what the live server sent")])
     return f"{len(ACCEPT_KEYS)} keys right, and it matches a live server's answer for a fresh key"
 
 
@@ -81,12 +79,6 @@ register(Exercise(
          "server sends for a `Sec-WebSocket-Key` (section 3 did it for one key). The check tries hidden keys and "
          "compares with a live server's answer for a fresh key.",
     function="accept_key",
-    stub='''GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
-
-
-def accept_key(key: str) -> str:
-    """The Sec-WebSocket-Accept value a server answers to this Sec-WebSocket-Key."""
-    raise NotImplementedError("your code here; stuck? run ex.hint('accept_key')")''',
     solution='''import base64
 import hashlib
 
@@ -146,29 +138,33 @@ RESPONSES: list[tuple[str, bytes, str | None, str]] = [
 ]
 
 
+def _verdict_right(got: Any, fault: str | None) -> bool:
+    if fault is None:
+        return got is None
+    return isinstance(got, str) and got.strip().lower() == fault.lower()
+
+
+def _verdict_mistake(case: Case, got: Any) -> str:
+    if case.expected is None or got is None:
+        return case.mistake
+    return f"the first problem is the {case.expected} field (check them in the order of RFC 6455 §4.1)"
+
+
 def _check_what_is_wrong(what_is_wrong: Any) -> str:
-    for label, data, fault, mistake in RESPONSES:
-        got = what_is_wrong(data, RESPONSE_KEY)
-        right = (got is None and fault is None) or (
-            isinstance(got, str) and fault is not None and got.strip().lower() == fault.lower())
-        if not right:
-            if fault is None:
-                why = mistake
-            elif got is None:
-                why = f"{label} was accepted: {mistake}"
-            else:
-                why = f"the first problem is the {fault} field (check them in the order of RFC 6455 §4.1)"
-            raise Mismatch(f"{label}:\n{data.decode()}", fault, got, why)
-    # live: the 101 of a real server, and the same with the accept value forged
+    cases = [Case(f"{label}:\n{data.decode()}", (data, RESPONSE_KEY), fault,
+                  mistake if fault is None else f"{label} was accepted: {mistake}")
+             for label, data, fault, mistake in RESPONSES]
+    run_cases(what_is_wrong, cases, right=_verdict_right, mistake=_verdict_mistake)
+    # live: the 101 of a real server
     import wskit
 
     with wskit.EchoServer(name="exercise-101") as srv, wskit.RawSocket(srv.url) as raw:
         raw.send(hs.build_request(f"127.0.0.1:{srv.port}", key=RESPONSE_KEY).to_bytes())
         head = raw.recv_head()
-    got = what_is_wrong(head, RESPONSE_KEY)
-    if got is not None:
-        raise Mismatch(f"the live server's 101:\n{head.decode()}", None, got, "a real server's valid 101 was refused")
-    return f"{len(RESPONSES)} responses judged right (5 of them wrong), and a live server's 101 accepted"
+    run_cases(what_is_wrong, [Case(f"the live server's 101:\n{head.decode()}", (head, RESPONSE_KEY), None,
+                                   "a real server's valid 101 was refused")], right=_verdict_right)
+    broken = sum(fault is not None for _, _, fault, _ in RESPONSES)
+    return f"{len(RESPONSES)} responses judged right ({broken} of them broken), and a live server's 101 accepted"
 
 
 register(Exercise(
@@ -182,9 +178,6 @@ register(Exercise(
          "`\"Sec-WebSocket-Protocol\"`. The check runs it on ten responses (seven broken, each in its own way) and "
          "on a live server's 101, and shows you the first one your function misjudges.",
     function="what_is_wrong",
-    stub='''def what_is_wrong(response: bytes, key: str) -> str | None:
-    """None for a valid 101 answering `key`; else the first field at fault ("status", "Upgrade", ...)."""
-    raise NotImplementedError("your code here; stuck? run ex.hint('what_is_wrong')")''',
     solution='''import base64
 import hashlib
 
@@ -276,9 +269,7 @@ def _check_upgrade_request(upgrade_request: Any) -> str:
             key = hs.parse_request(data).key or ""
             hs.check_response(response, key)
             raw.send_frame(fr.Frame(fr.Opcode.TEXT, b"it works").masked_with())
-            echo = raw.recv_frame()
-            if echo.payload != b"it works":
-                raise Mismatch("a message after the upgrade", b"it works", echo.payload)
+            expect("a message after the upgrade", b"it works", raw.recv_frame().payload)
         again = bytes(upgrade_request(host))
         if hs.parse_request(again).key == key:
             raise Mismatch("two calls of upgrade_request", "two different keys", f"the same key twice: {key}",
@@ -294,9 +285,6 @@ register(Exercise(
          "Upgrade request for `/` (no `hs.build_request`: write the lines yourself). The check sends it on a raw "
          "TCP socket to a live server, which must answer 101, then passes a message over the new connection.",
     function="upgrade_request",
-    stub='''def upgrade_request(host: str) -> bytes:
-    """The bytes of a WebSocket Upgrade request for "/" on `host` (e.g. "127.0.0.1:8765")."""
-    raise NotImplementedError("your code here; stuck? run ex.hint('upgrade_request')")''',
     solution='''import base64
 import os
 

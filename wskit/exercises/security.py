@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import inspect
+import operator
 from typing import Any
 
-from .core import Exercise, Mismatch, register
+from .core import Case, Exercise, Mismatch, expect, register, run_cases
 
 __all__: list[str] = []
 
@@ -32,12 +33,14 @@ ORIGINS: list[tuple[str | None, bool, str]] = [
 ]
 
 
+def _origin_mistake(case: Case, got: Any) -> str:
+    return case.mistake if isinstance(got, bool) else "return True or False"
+
+
 def _check_origin_allowed(origin_allowed: Any) -> str:
-    for origin, allowed, mistake in ORIGINS:
-        got = origin_allowed(origin)
-        if not isinstance(got, bool) or got is not allowed:
-            raise Mismatch(f"origin_allowed({origin!r})", allowed, got,
-                           mistake if isinstance(got, bool) else "return True or False")
+    run_cases(origin_allowed, [Case(f"origin_allowed({origin!r})", (origin,), allowed, mistake)
+                               for origin, allowed, mistake in ORIGINS],
+              right=operator.is_, mistake=_origin_mistake)
     # live: a bank that consults your check; a hostile page with the victim's cookie, and the bank's own page
     import wskit
 
@@ -59,9 +62,7 @@ def _check_origin_allowed(origin_allowed: Any) -> str:
             raise Mismatch("a hostile page's connection, with the victim's cookie", "closed, nothing read", stolen,
                            "the evil page read the balance")
         with wskit.connect(srv.url, origin="https://bank.example", headers=COOKIE) as own:
-            mine = own.recv(timeout=3)
-        if mine != BALANCE:
-            raise Mismatch("the bank's own page", BALANCE, mine)
+            expect("the bank's own page", BALANCE, own.recv(timeout=3))
     return f"{len(ORIGINS)} origins judged right; live, the hostile page read nothing and the bank's page its balance"
 
 
@@ -74,12 +75,6 @@ register(Exercise(
          "(`None`) or `\"null\"` Origin. The check tries hidden origins, then puts your function in front of a "
          "live bank and sends a hijacking page at it.",
     function="origin_allowed",
-    stub='''ALLOWED = {"https://bank.example", "https://app.bank.example"}
-
-
-def origin_allowed(origin: str | None) -> bool:
-    """True only for the bank's own pages."""
-    raise NotImplementedError("your code here; stuck? run ex.hint('origin_check')")''',
     solution='''ALLOWED = {"https://bank.example", "https://app.bank.example"}
 
 
@@ -131,10 +126,8 @@ def _token_client(url: str, headers: dict[str, str], path: str) -> str:
 
 
 def _check_token_verdict(token_verdict: Any) -> str:
-    for headers, path, expected, mistake in TOKENS:
-        got = token_verdict(dict(headers), path)
-        if got != expected:
-            raise Mismatch(f"token_verdict({headers!r}, {path!r})", expected, got, mistake)
+    run_cases(token_verdict, [Case(f"token_verdict({headers!r}, {path!r})", (dict(headers), path), expected, mistake)
+                              for headers, path, expected, mistake in TOKENS])
     try:
         source = inspect.getsource(token_verdict)
     except (OSError, TypeError):
@@ -159,9 +152,8 @@ def _check_token_verdict(token_verdict: Any) -> str:
 
     with wskit.Server(vault, name="exercise-vault") as srv:
         outcomes = [_token_client(srv.url, h, p) for h, p in visits]
-    expected = ["closed 4401", "welcome in", "welcome in", "closed 4403"]
-    if outcomes != expected:
-        raise Mismatch("four live clients: no token, header token, URL token, wrong token", expected, outcomes)
+    expect("four live clients: no token, header token, URL token, wrong token",
+           ["closed 4401", "welcome in", "welcome in", "closed 4403"], outcomes)
     return f"{len(TOKENS)} requests judged right, compared in constant time, and four live clients let in or not"
 
 
@@ -174,12 +166,6 @@ register(Exercise(
          "token is wrong. Programs send `Authorization: Bearer <token>`; browsers put `?token=<token>` in the URL. "
          "`headers` is a plain dict (names in any case). The check tries hidden requests, then four live clients.",
     function="token_verdict",
-    stub='''SECRET = "open-sesame"
-
-
-def token_verdict(headers: dict, path: str) -> int | None:
-    """None to let the client in; 401 if it presents no token; 403 if the token is wrong."""
-    raise NotImplementedError("your code here; stuck? run ex.hint('token_check')")''',
     solution='''import hmac
 import urllib.parse
 

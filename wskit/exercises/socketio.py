@@ -9,7 +9,7 @@ import threading
 from typing import Any
 
 from ..codec import socketio as sp
-from .core import Exercise, Mismatch, call_case, learner_traceback, register
+from .core import Case, Exercise, Mismatch, expect, learner_traceback, register, run_cases
 
 __all__: list[str] = []
 
@@ -99,15 +99,12 @@ def _check_sio_login(setup: Any) -> str:
                            srv.errors())
         alice = _client(srv.url, auth={"name": "alice"})
         welcome = _next_event(alice)
-        if welcome != ("welcome", "hello alice"):
-            raise Mismatch("alice connects with auth={'name': 'alice'}", ("welcome", "hello alice"), welcome,
-                           "nothing came: emit 'welcome' from the connect handler" if welcome is None else
-                           "emit('welcome', f'hello {name}', to=sid)", srv.errors())
+        expect("alice connects with auth={'name': 'alice'}", ("welcome", "hello alice"), welcome,
+               "nothing came: emit 'welcome' from the connect handler" if welcome is None else
+               "emit('welcome', f'hello {name}', to=sid)", srv.errors())
         bob = _client(srv.url, auth={"name": "bob"})
-        welcome = _next_event(bob)
-        if welcome != ("welcome", "hello bob"):
-            raise Mismatch("bob connects after alice", ("welcome", "hello bob"), welcome,
-                           "each client gets its own name in the welcome", srv.errors())
+        expect("bob connects after alice", ("welcome", "hello bob"), _next_event(bob),
+               "each client gets its own name in the welcome", srv.errors())
         srv.emit("marker", "after bob's welcome")
         seen = _next_event(alice)
         if seen != ("marker", "after bob's welcome"):
@@ -130,9 +127,6 @@ register(Exercise(
          "with `\"hello <name>\"`. The check starts a server, calls your function on it, and drives it with real "
          "`wskit.SocketIOClient`s.",
     function="setup_login",
-    stub='''def setup_login(srv):
-    """Register on `srv` a connect handler: refuse clients with no auth name; welcome the others by name."""
-    raise NotImplementedError("your code here; stuck? run ex.hint('sio_login')")''',
     solution='''def setup_login(srv):
     """Register on `srv` a connect handler: refuse clients with no auth name; welcome the others by name."""
 
@@ -174,10 +168,9 @@ def _check_sio_rooms(setup: Any) -> str:
             raise Mismatch("alice.call('join', 'lobby')", "joined lobby", ack,
                            "the join handler never returned (does it wait for something that never comes?)" if hung
                            else "the join handler failed on the server (its traceback is below)", srv.errors())
-        if ack != "joined lobby":
-            raise Mismatch("alice.call('join', 'lobby')", "joined lobby", ack,
-                           "the acknowledgement is the handler's return value: return f'joined {room}'"
-                           if ack is None else "", srv.errors())
+        expect("alice.call('join', 'lobby')", "joined lobby", ack,
+               "the acknowledgement is the handler's return value: return f'joined {room}'" if ack is None else "",
+               srv.errors())
         bob.call("join", "lobby", timeout=HANDLER_TIMEOUT + 1)
         carol.call("join", "games", timeout=HANDLER_TIMEOUT + 1)
         alice.emit("say", "lobby", "who's up for lunch?")
@@ -189,11 +182,10 @@ def _check_sio_rooms(setup: Any) -> str:
             raise Mismatch("alice.emit('say', 'lobby', \"who's up for lunch?\")", "no error on the server",
                            errors.strip().splitlines()[-1], "your say handler raised", errors)
         heard = _next_event(bob)
-        expected = ("said", {"room": "lobby", "text": "who's up for lunch?"})
-        if heard != expected:
-            raise Mismatch("what bob (in the lobby) receives when alice says something there", expected, heard,
-                           "emit 'said' with {'room': room, 'text': text} to the room" if heard is None else
-                           "the event is 'said' and its data {'room': room, 'text': text}")
+        expect("what bob (in the lobby) receives when alice says something there",
+               ("said", {"room": "lobby", "text": "who's up for lunch?"}), heard,
+               "emit 'said' with {'room': room, 'text': text} to the room" if heard is None else
+               "the event is 'said' and its data {'room': room, 'text': text}")
         srv.emit("marker", "end")
         for who, client, mistake in (
             ("alice (the sender)", alice, "the broadcast includes the sender: skip_sid=sid"),
@@ -209,6 +201,7 @@ def _check_sio_rooms(setup: Any) -> str:
     return "join acknowledged; the room message reached bob, not the sender, not the other room"
 
 
+# Declared like sio_login on purpose: both solutions teach the same move, handlers registered on `srv`.
 register(Exercise(
     name="sio_rooms",
     notebook="05",
@@ -218,9 +211,6 @@ register(Exercise(
          "`(sid, room, text)` sends `\"said\"` with `{\"room\": room, \"text\": text}` to everyone in the room "
          "except the sender. The check drives it with three real clients in two rooms.",
     function="setup_rooms",
-    stub='''def setup_rooms(srv):
-    """Register on `srv`: "join" (enter the room, acknowledge) and "say" (to the room, not the sender)."""
-    raise NotImplementedError("your code here; stuck? run ex.hint('sio_rooms')")''',
     solution='''def setup_rooms(srv):
     """Register on `srv`: "join" (enter the room, acknowledge) and "say" (to the room, not the sender)."""
 
@@ -271,7 +261,8 @@ def expected_packet(text: str) -> dict[str, Any]:
             "data": inner.data}
 
 
-def _packet_mistake(text: str, expected: dict[str, Any], got: Any) -> str:
+def _packet_mistake(case: Case, got: Any) -> str:
+    expected = case.expected
     if not isinstance(got, dict):
         return "return a dict with the keys engineio, socketio, namespace, ack_id, data"
     missing = sorted(set(expected) - set(got))
@@ -297,8 +288,9 @@ def _packet_mistake(text: str, expected: dict[str, Any], got: Any) -> str:
     return ""
 
 
-def _error_mistake(expected: dict[str, Any]) -> str:
-    """The likely mistake when decode_packet raised on a packet like ``expected``."""
+def _error_mistake(case: Case, error: Exception) -> str:
+    """The likely mistake when decode_packet raised on a packet."""
+    expected = case.expected
     if expected["ack_id"] is not None and expected["ack_id"] >= 10:
         return "an ack id can have several digits: read every digit before the JSON"
     if expected["namespace"] not in (None, "/"):
@@ -309,11 +301,8 @@ def _error_mistake(expected: dict[str, Any]) -> str:
 
 
 def _check_decode_packet(decode_packet: Any) -> str:
-    for text in PACKETS:
-        expected = expected_packet(text)
-        got = call_case(f"decode_packet({text!r})", expected, decode_packet, text, on_error=_error_mistake(expected))
-        if got != expected:
-            raise Mismatch(f"decode_packet({text!r})", expected, got, _packet_mistake(text, expected, got))
+    run_cases(decode_packet, [Case(f"decode_packet({text!r})", (text,), expected_packet(text)) for text in PACKETS],
+              mistake=_packet_mistake, on_error=_error_mistake)
     # live: the packets of a real conversation
     srv = _checked_server_class()(name="exercise-packets")
     try:
@@ -330,12 +319,8 @@ def _check_decode_packet(decode_packet: Any) -> str:
         wire = [r.data for r in client.log if isinstance(r.data, str) and r.data[:1].isdigit()]
     finally:
         srv.stop()
-    for text in wire:
-        expected = expected_packet(text)
-        got = decode_packet(text)
-        if got != expected:
-            raise Mismatch(f"a live packet: decode_packet({text!r})", expected, got,
-                           _packet_mistake(text, expected, got))
+    run_cases(decode_packet, [Case(f"a live packet: decode_packet({text!r})", (text,), expected_packet(text))
+                              for text in wire], mistake=_packet_mistake, on_error=_error_mistake)
     return f"{len(PACKETS)} packets decoded, and {len(wire)} packets of a live conversation"
 
 
@@ -349,21 +334,17 @@ register(Exercise(
          "one is given), `ack_id` (int or `None`) and `data` (the JSON, decoded, or `None`); for other packets "
          "those three are `None` and `data` is the text after the digit. Do not use `wskit.codec.socketio`.",
     function="decode_packet",
-    stub='''def decode_packet(text: str) -> dict:
-    """{"engineio": ..., "socketio": ..., "namespace": ..., "ack_id": ..., "data": ...} of one packet."""
-    raise NotImplementedError("your code here; stuck? run ex.hint('decode_packet')")''',
     solution='''import json
-
-ENGINEIO = ["OPEN", "CLOSE", "PING", "PONG", "MESSAGE", "UPGRADE", "NOOP"]
-SOCKETIO = ["CONNECT", "DISCONNECT", "EVENT", "ACK", "CONNECT_ERROR", "BINARY_EVENT", "BINARY_ACK"]
 
 
 def decode_packet(text: str) -> dict:
     """{"engineio": ..., "socketio": ..., "namespace": ..., "ack_id": ..., "data": ...} of one packet."""
-    kind, rest = ENGINEIO[int(text[0])], text[1:]
+    engineio = ["OPEN", "CLOSE", "PING", "PONG", "MESSAGE", "UPGRADE", "NOOP"]  # by their digit
+    socketio = ["CONNECT", "DISCONNECT", "EVENT", "ACK", "CONNECT_ERROR", "BINARY_EVENT", "BINARY_ACK"]
+    kind, rest = engineio[int(text[0])], text[1:]
     if kind != "MESSAGE":
         return {"engineio": kind, "socketio": None, "namespace": None, "ack_id": None, "data": rest}
-    inner, rest = SOCKETIO[int(rest[0])], rest[1:]
+    inner, rest = socketio[int(rest[0])], rest[1:]
     namespace = "/"
     if rest.startswith("/"):
         namespace, _, rest = rest.partition(",")

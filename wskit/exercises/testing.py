@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
-from .core import Exercise, Mismatch, learner_traceback, register
+from .core import Case, Exercise, Mismatch, learner_traceback, register
 
 __all__: list[str] = []
 
@@ -46,22 +47,25 @@ def _outcome(test: Any, *args: Any) -> tuple[bool, str]:
         test(*args)
     except NotImplementedError:
         raise
-    except AssertionError as error:
-        return False, learner_traceback(error)
-    except Exception as error:
+    except Exception as error:  # an AssertionError, or any other: the test failed
         return False, learner_traceback(error)
     return True, ""
 
 
+def _run_test(test: Any, case: Case) -> None:
+    """Run the learner's ``test`` on ``case.args``; :class:`Mismatch` unless it passes or fails as ``case.expected``
+    (``"passes"`` or ``"fails"``) says, with its traceback when it failed."""
+    passed, why = _outcome(test, *case.args)
+    if passed != (case.expected == "passes"):
+        raise Mismatch(case.shown, case.expected, "passes" if passed else "fails", case.mistake, why)
+
+
 def _check_unit_test(test_recipients: Any) -> str:
-    passed, why = _outcome(test_recipients, Rooms)
-    if not passed:
-        raise Mismatch("your test on the CORRECT Rooms", "passes", "fails",
-                       "the test fails on working code: check what it expects", why)
-    passed, why = _outcome(test_recipients, RoomsWithTheSender)
-    if passed:
-        raise Mismatch("your test on the BUGGY Rooms (the sender receives their own message)", "fails", "passes",
-                       "the test does not look at who receives: assert the sender is not among the recipients")
+    _run_test(test_recipients, Case("your test on the CORRECT Rooms", (Rooms,), "passes",
+                                    "the test fails on working code: check what it expects"))
+    _run_test(test_recipients, Case(
+        "your test on the BUGGY Rooms (the sender receives their own message)", (RoomsWithTheSender,), "fails",
+        "the test does not look at who receives: assert the sender is not among the recipients"))
     return "it passes on the correct Rooms and fails on the buggy one: it catches the bug"
 
 
@@ -74,9 +78,6 @@ register(Exercise(
          "and asserts what `recipients` must return. The check runs it on the correct class (it must pass) and "
          "on the buggy one (it must fail).",
     function="test_recipients",
-    stub='''def test_recipients(Rooms):
-    """Pass on a correct Rooms class; fail (AssertionError) on one whose recipients include the sender."""
-    raise NotImplementedError("your code here; stuck? run ex.hint('unit_test')")''',
     solution='''def test_recipients(Rooms):
     """Pass on a correct Rooms class; fail (AssertionError) on one whose recipients include the sender."""
     rooms = Rooms()
@@ -116,19 +117,15 @@ def chat_server(buggy: bool) -> Any:
 
 
 def _check_integration_test(test_chat: Any) -> str:
-    for buggy in (False, True):
-        srv = chat_server(buggy)
-        try:
-            passed, why = _outcome(test_chat, srv.url)
-        finally:
-            srv.stop()
-        if not buggy and not passed:
-            raise Mismatch("your test against the CORRECT chat server", "passes", "fails",
-                           "the test fails on a working server: what does it expect?", why)
-        if buggy and passed:
-            raise Mismatch("your test against the BUGGY chat server (a room message reaches every room)", "fails",
-                           "passes", "check that a client in ANOTHER room gets nothing: "
-                           "client.recv('said', timeout=0.5) must raise TimeoutError")
+    for buggy, case in (
+        (False, Case("your test against the CORRECT chat server", (), "passes",
+                     "the test fails on a working server: what does it expect?")),
+        (True, Case("your test against the BUGGY chat server (a room message reaches every room)", (), "fails",
+                    "check that a client in ANOTHER room gets nothing: client.recv('said', timeout=0.5) must raise "
+                    "TimeoutError")),
+    ):
+        with chat_server(buggy) as srv:
+            _run_test(test_chat, dataclasses.replace(case, args=(srv.url,)))
     return "it passes against the correct server and fails against the buggy one"
 
 
@@ -143,9 +140,6 @@ register(Exercise(
          "check runs it against a correct server (it must pass) and the buggy one (it must fail). Clients you "
          "leave open are closed for you.",
     function="test_chat",
-    stub='''def test_chat(url):
-    """Pass against a correct chat server at `url`; fail against one whose room messages leak to other rooms."""
-    raise NotImplementedError("your code here; stuck? run ex.hint('integration_test')")''',
     solution='''def test_chat(url):
     """Pass against a correct chat server at `url`; fail against one whose room messages leak to other rooms."""
     alice, bob, carol = (wskit.SocketIOClient(url) for _ in range(3))
@@ -210,14 +204,12 @@ def _check_load_assertions(check_load: Any) -> str:
 
     with wskit.EchoServer(name="exercise-load") as srv:
         real = load.run(srv.url, phases=[load.Phase(1, 5)], messages=5, rate=20, progress=False)
-    ok, why = _outcome(check_load, real)
-    if not ok and real.lost == 0 and real.out_of_order == 0 and not real.errors and real.percentile(99) < 250:
-        raise Mismatch(f"a real load run that went well:\n{real.table()}", "passes", "fails",
-                       "a good run must pass: is a limit too strict (p100, the mean of one run, a few ms)?", why)
+    if real.lost == 0 and real.out_of_order == 0 and not real.errors and real.percentile(99) < 250:
+        _run_test(check_load, Case(
+            f"a real load run that went well:\n{real.table()}", (real,), "passes",
+            "a good run must pass: is a limit too strict (p100, the mean of one run, a few ms)?"))
     for label, result, mistake in _bad_results():
-        ok, _ = _outcome(check_load, result)
-        if ok:
-            raise Mismatch(f"a run with {label}:\n{result.table()}", "AssertionError", "passed", mistake)
+        _run_test(check_load, Case(f"a run with {label}:\n{result.table()}", (result,), "fails", mistake))
     return "a good live run passed; lost, reordered, errors and a slow tail were each caught"
 
 
@@ -230,9 +222,6 @@ register(Exercise(
          "under 250 ms (`result.lost`, `result.out_of_order`, `result.errors`, `result.percentile(99)`). Do not "
          "use `result.check`. The check runs a real load test (it must pass) and five bad results (each must fail).",
     function="check_load",
-    stub='''def check_load(result):
-    """Raise AssertionError unless the load run lost nothing, kept order, had no errors and p99 < 250 ms."""
-    raise NotImplementedError("your code here; stuck? run ex.hint('load_assertions')")''',
     solution='''def check_load(result):
     """Raise AssertionError unless the load run lost nothing, kept order, had no errors and p99 < 250 ms."""
     assert result.lost == 0, f"{result.lost} messages lost"
