@@ -222,7 +222,7 @@ class _Run:
     def _roll(self, now: float) -> None:
         index = int(now - self.started)
         while self._second_index < index:
-            p50, p99 = (self._second.percentile(q) * 1000 for q in (50, 99))
+            p50, p99 = (seconds * 1000 for seconds in self._second.percentiles(50, 99))
             self.result.seconds.append((self._second_counts[0], self._second_counts[1], p50, p99))
             self._second.reset()
             self._second_counts = [0, 0]

@@ -103,9 +103,14 @@ class Histogram(HdrHistogram):
 
         It is the nearest-rank sample, rounded up to the histogram's precision; NaN when nothing was recorded.
         """
+        return self.percentiles(q)[0]
+
+    def percentiles(self, *qs: float) -> tuple[float, ...]:
+        """Several percentiles (as :meth:`percentile`), read in one walk over the buckets."""
         if self.get_total_count() == 0:
-            return math.nan
-        return self.get_value_at_percentile(q) * self.unit
+            return (math.nan,) * len(qs)
+        values = self.get_percentile_to_value_dict(qs)
+        return tuple(values[q] * self.unit for q in qs)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -139,7 +144,7 @@ class Stats:
         for sample in taken:
             histogram.record(sample)
         low, high = min(taken), max(taken)
-        p50, p90, p99 = (min(high, histogram.percentile(q)) for q in (50, 90, 99))
+        p50, p90, p99 = (min(high, value) for value in histogram.percentiles(50, 90, 99))
         return cls(name, len(taken), low, p50, p90, p99, high, sum(taken) / len(taken), taken)
 
     COLUMNS = ("count", "min", "p50", "p90", "p99", "max", "mean")
