@@ -5,7 +5,8 @@ fresh connections each round.
 The client is the bare `websockets` asyncio client for every WebSocket server
 (no wskit code on the client side), so the ratio shows what wskit's server
 adds: its traffic log, byte counters and handler wrapper. Servers are
-measured in alternating rounds so that drift in the machine's speed hits
+measured in alternating rounds, each round in a rotated order, so that drift
+in the machine's speed, and whatever one server's turn leaves behind, hits
 them all alike.
 
 Target (issue 5): wskit / bare websockets ≤ 1.10 at every size (median).
@@ -52,8 +53,9 @@ async def measure_size(size: int, bare_url: str, args: argparse.Namespace, sampl
         }
         sio = socketio.AsyncClient(reconnection=False)
         await sio.connect(SIO.url, transports=["websocket"])
-        targets = {"raw TCP": TCP, **clients, "Socket.IO": sio}  # raw TCP: rtt opens a fresh connection itself
-        for name, target in targets.items():  # each fresh connection warmed up, then timed
+        targets = [("raw TCP", TCP), *clients.items(), ("Socket.IO", sio)]  # raw TCP: rtt opens its own connection
+        turn = round_number % len(targets)  # who goes first rotates: what one leaves behind (garbage, a busy
+        for name, target in targets[turn:] + targets[:turn]:  # core) falls on each of the others alike
             stats = await timing.rtt_async(target, count=args.per_round, size=size, binary=True,
                                            warmup=5 if round_number else 20, name=name)
             samples.setdefault((name, size), []).extend(stats.samples)
