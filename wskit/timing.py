@@ -36,6 +36,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import functools
 import json
 import math
 import time
@@ -238,7 +239,7 @@ def _connection(client: Client) -> Connection:
 
 # --- round trips: one measured loop, a set-up per transport ------------------------------------------------------
 
-Echo = Callable[[], Awaitable[None]]
+Echo = Callable[[], Awaitable[Any]]
 """One round trip: send the message, wait for its echo."""
 
 
@@ -284,14 +285,6 @@ async def _http_echo(server: PushServer, body: bytes) -> AsyncIterator[Echo]:
         yield once
 
 
-@contextlib.asynccontextmanager
-async def _socketio_echo(sio: socketio.AsyncClient, event: str, data: str | bytes) -> AsyncIterator[Echo]:
-    async def once() -> None:
-        await sio.call(event, data, timeout=None)  # bounded as every transport is, by _bounded
-
-    yield once
-
-
 RTTTarget = Client | SocketIOClient | TCPEchoServer | PushServer | Connection | socketio.AsyncClient
 
 
@@ -315,7 +308,8 @@ def _echo(target: RTTTarget, message: str | bytes,
         target._check_live()
         target = target.sio
     if isinstance(target, socketio.AsyncClient):
-        return "Socket.IO call", lambda: _socketio_echo(target, event, message)
+        call = functools.partial(target.call, event, message, timeout=None)  # bounded, as every transport, by rtt
+        return "Socket.IO call", lambda: contextlib.nullcontext(call)
     raise TypeError(
         f"rtt() measures a wskit Client, SocketIOClient, TCPEchoServer or PushServer (or, on the loop, a websockets "
         f"connection or a python-socketio AsyncClient); got {type(target).__name__}"
