@@ -5,7 +5,8 @@ fresh connections each round.
 The client is the bare `websockets` asyncio client for every WebSocket server
 (no wskit code on the client side), so the ratio shows what wskit's server
 adds: its traffic log, byte counters and handler wrapper. Servers are
-measured in alternating rounds so that drift in the machine's speed hits
+measured in alternating rounds, each round in a rotated order, so that drift
+in the machine's speed, and whatever one server's turn leaves behind, hits
 them all alike.
 
 Target (issue 5): wskit / bare websockets ≤ 1.10 at every size (median).
@@ -14,20 +15,23 @@ client calling an "echo" event whose acknowledgement returns the data (binary
 payloads travel as Socket.IO attachments): a different protocol, shown for
 comparison, with no target.
 
+Every round trip is timed by wskit.timing's one measured loop (`timing.rtt_async`, the loop behind
+`timing.rtt` in the notebooks), and every median and p99 comes from its one percentile implementation
+(`timing.Stats`, an HDR histogram to 3 significant digits).
+
 Run: .venv/bin/python benchmarks/echo_rtt.py [--rounds 40] [--per-round 25]
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import time
 
 import socketio
 from websockets.asyncio.client import connect
 from websockets.asyncio.server import serve
 
 import wskit
+from wskit import timing
 from wskit.live import loop
 from wskit.timing import Stats
 
@@ -39,59 +43,25 @@ async def bare_echo(ws) -> None:
         await ws.send(message)
 
 
-def sio_round_trip(client, payload: bytes):
-    async def once() -> None:
-        await client.call("echo", payload, timeout=10)
-
-    return once
-
-
-def tcp_round_trip(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, payload: bytes):
-    async def once() -> None:
-        writer.write(payload)
-        await reader.readexactly(len(payload))
-
-    return once
-
-
-def ws_round_trip(ws, payload: bytes):
-    async def once() -> None:
-        await ws.send(payload)
-        await ws.recv()
-
-    return once
-
-
 async def measure_size(size: int, bare_url: str, args: argparse.Namespace, samples: dict) -> None:
     """Fresh connections every round: a connection's own TCP state (buffer autotuning) varies
     from one connection to the next, and would otherwise weigh on one server only."""
-    payload = bytes(i % 251 for i in range(size))
     for round_number in range(args.rounds):
-        tcp_reader, tcp_writer = await asyncio.open_connection("127.0.0.1", TCP.port)
         clients = {
             "bare websockets": await connect(bare_url, compression=None, max_size=None, proxy=None),
             "wskit.EchoServer": await connect(WSKIT.url, compression=None, max_size=None, proxy=None),
         }
         sio = socketio.AsyncClient(reconnection=False)
         await sio.connect(SIO.url, transports=["websocket"])
-        runners = {
-            "raw TCP": tcp_round_trip(tcp_reader, tcp_writer, payload),
-            **{name: ws_round_trip(ws, payload) for name, ws in clients.items()},
-            "Socket.IO": sio_round_trip(sio, payload),
-        }
-        for once in runners.values():  # warm up each fresh connection
-            for _ in range(5 if round_number else 20):
-                await once()
-        for name, once in runners.items():
-            bucket = samples.setdefault((name, size), [])
-            for _ in range(args.per_round):
-                started = time.perf_counter()
-                await once()
-                bucket.append(time.perf_counter() - started)
+        targets = [("raw TCP", TCP), *clients.items(), ("Socket.IO", sio)]  # raw TCP: rtt opens its own connection
+        turn = round_number % len(targets)  # who goes first rotates: what one leaves behind (garbage, a busy
+        for name, target in targets[turn:] + targets[:turn]:  # core) falls on each of the others alike
+            stats = await timing.rtt_async(target, count=args.per_round, size=size, binary=True,
+                                           warmup=5 if round_number else 20, name=name)
+            samples.setdefault((name, size), []).extend(stats.samples)
         for ws in clients.values():
             await ws.close()
         await sio.disconnect()
-        tcp_writer.close()
 
 
 async def measure(args: argparse.Namespace) -> dict[tuple[str, int], list[float]]:

@@ -41,7 +41,22 @@ def test_a_clean_run_against_the_echo_server():
     with pytest.raises(AssertionError, match=r"p99 .* over 0\.0001 ms"):
         result.check(p99_ms=0.0001)
     assert "lost 0" in result.table()
-    assert len(result.plot().axes) == 3
+    over_time, _curve, rate = result.plot().axes
+    assert [line.get_label() for line in over_time.get_lines()] == ["p50", "p99"]
+    assert [line.get_label() for line in rate.get_lines()] == ["sent", "received"]
+    assert [round(y) for y in rate.get_lines()[1].get_ydata()] == [s[1] for s in result.seconds]
+
+
+def test_a_p99_means_the_same_in_a_load_run_and_in_timing_stats():
+    """One percentile implementation: a load run's histogram and a Stats of the same samples agree (to 1 %)."""
+    samples = [0.001 * (1 + i % 97) for i in range(1000)]  # 1 .. 97 ms
+    result = load.LoadResult()
+    for sample in samples:
+        result.latency.record(sample)
+    stats = wskit.timing.Stats.from_samples("same", samples)
+    for q, of_stats in ((50, stats.p50), (90, stats.p90), (99, stats.p99)):
+        assert result.percentile(q) / 1000 == pytest.approx(of_stats, rel=0.01)
+    assert stats.p99 == pytest.approx(sorted(samples)[989], rel=1e-3)  # the 990th of 1000: nearest rank
 
 
 def test_losses_reordering_and_refusals_are_counted():

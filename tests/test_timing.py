@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 from typing import ClassVar
 
@@ -13,27 +14,37 @@ import pytest
 
 import wskit
 from wskit import timing
-from wskit.timing import Stats, percentile
+from wskit.timing import Histogram, Stats
 
 pytestmark = pytest.mark.usefixtures("clean_kit")
 
 
-def test_percentile_matches_linear_interpolation():
-    data = [1.0, 2.0, 3.0, 4.0]
-    assert percentile(data, 0) == 1.0 and percentile(data, 100) == 4.0
-    assert percentile(data, 50) == 2.5
-    assert percentile(data, 90) == pytest.approx(3.7)
-    with pytest.raises(ValueError):
-        percentile([], 50)
+def test_histogram_percentiles_are_nearest_rank_to_its_digits():
+    """pN: the smallest recorded value with at least N % of the samples at or under it (notebook 01's definition)."""
+    histogram = Histogram(unit=1e-6, longest=10.0, digits=2)
+    assert math.isnan(histogram.percentile(50))  # nothing recorded yet
+    for ms in range(1, 101):  # 1 .. 100 ms
+        histogram.record(ms / 1000)
+    for q, rank in ((1, 1), (50, 50), (90, 90), (99, 99), (100, 100)):
+        assert rank / 1000 <= histogram.percentile(q) <= rank / 1000 * 1.01  # that sample, within 2 digits (1 %)
+    histogram.record(3600.0)  # beyond `longest`: counted as the longest, not lost
+    histogram.record(-1.0)  # a clock step backwards: counted as one unit
+    assert histogram.get_total_count() == 102
+    assert histogram.percentile(100) == pytest.approx(10.0, rel=0.01)
+    fine = Histogram(unit=1e-9, longest=1.0, digits=3)
+    fine.record(0.000123456)
+    assert fine.percentile(50) == pytest.approx(0.000123456, rel=1e-3)
 
 
 def test_stats_summarise_and_print_in_milliseconds():
     stats = Stats.from_samples("demo", [0.003, 0.001, 0.002])
-    assert (stats.count, stats.min, stats.p50, stats.max) == (3, 0.001, 0.002, 0.003)
+    assert (stats.count, stats.min, stats.max) == (3, 0.001, 0.003)
+    assert stats.p50 == pytest.approx(0.002, rel=1e-3)  # the middle sample, to 3 significant digits
+    assert stats.p90 == stats.p99 == stats.max  # the top sample, and never above the max
     assert stats.mean == pytest.approx(0.002)
     assert stats.samples == (0.003, 0.001, 0.002)  # in the order taken
     text = str(stats)
-    assert "p99" in text and "demo" in text and "2.000" in text
+    assert "p99" in text and "demo" in text and "1.000" in text and "3.000" in text
     with pytest.raises(ValueError, match="no samples"):
         Stats.from_samples("empty", [])
 
@@ -116,16 +127,24 @@ def test_diagrams_use_real_header_sizes():
 
 
 def test_measurements_are_bounded_when_the_echo_never_comes():
-    """A server that swallows messages: rtt and throughput stop with TimeoutError instead of hanging."""
+    """A server that swallows messages: rtt (on any transport) and throughput stop with TimeoutError, not hang."""
+    import asyncio
     import time
 
     async def swallow(ws):
         async for _ in ws:
             pass
 
+    async def swallow_event(sid, data):
+        await asyncio.sleep(5)  # no acknowledgement within the 0.5 s bound
+
     srv = wskit.Server(swallow)
     c = wskit.connect(srv.url)
+    mute = wskit.SocketIOServer()
+    mute.on("echo")(swallow_event)
+    quiet = wskit.SocketIOClient(mute.url)
     for measure in (lambda: timing.rtt(c, count=5, warmup=0, progress=False, timeout=0.5),
+                    lambda: timing.rtt(quiet, count=5, warmup=0, progress=False, timeout=0.5),
                     lambda: timing.throughput(c, size=64, count=5, timeout=0.5)):
         started = time.monotonic()
         with pytest.raises(TimeoutError, match=r"nothing completed within 0\.5 s"):
@@ -167,9 +186,47 @@ def test_progress_bars_are_drawn_on_the_cells_thread_never_the_loops(monkeypatch
     monkeypatch.setattr(load, "tqdm", _RecordingBar)
     _RecordingBar.made.clear()
     srv = wskit.EchoServer()
+    sio_server = wskit.SocketIOServer()
+
+    @sio_server.on("echo")
+    async def echo(sid, data):
+        return data
+
     with wskit.connect(srv.url) as client:
-        timing.rtt(client, count=300, progress=True)
+        for target in (client, wskit.TCPEchoServer(), wskit.PushServer(), wskit.SocketIOClient(sio_server.url)):
+            timing.rtt(target, count=200, warmup=5, progress=True)  # every transport, one measured loop
     load.run(srv.url, phases=[load.Phase(1, 5)], messages=5, rate=20, progress=True)
-    rtt_bar, load_bar = (bar for bar in _RecordingBar.made if not bar.disable)
-    assert rtt_bar.n == rtt_bar.total and load_bar.n == load_bar.total == 25
-    assert rtt_bar.threads | load_bar.threads == {threading.current_thread().name}
+    *rtt_bars, load_bar = (bar for bar in _RecordingBar.made if not bar.disable)
+    assert [bar.n for bar in rtt_bars] == [bar.total for bar in rtt_bars] == [205] * 4
+    assert load_bar.n == load_bar.total == 25
+    assert set().union(*(bar.threads for bar in [*rtt_bars, load_bar])) == {threading.current_thread().name}
+
+
+def test_rtt_async_times_bare_clients_with_the_same_loop():
+    """The benchmark's way in: a bare websockets connection and a python-socketio client, timed on the loop."""
+    import socketio
+    from websockets.asyncio.client import connect
+
+    from wskit.live import loop
+
+    srv, tcp = wskit.EchoServer(), wskit.TCPEchoServer()
+    sio_server = wskit.SocketIOServer()
+
+    @sio_server.on("echo")
+    async def echo(sid, data):
+        return data
+
+    async def measure():
+        sio = socketio.AsyncClient(reconnection=False)
+        await sio.connect(sio_server.url, transports=["websocket"])
+        try:
+            async with connect(srv.url) as ws:
+                return [await timing.rtt_async(target, count=10, size=64, binary=True, warmup=2)
+                        for target in (ws, sio, tcp)]
+        finally:
+            await sio.disconnect()
+
+    results = loop.run(measure(), timeout=30)
+    assert [(s.name, s.count) for s in results] == [("WebSocket 64 B", 10), ("Socket.IO call 64 B", 10),
+                                                   ("raw TCP 64 B", 10)]
+    assert srv.log.bytes_received > 12 * 64  # the bare connection's frames reached the wskit server

@@ -17,9 +17,11 @@ Each message carries its user's id and a sequence number, and is timed from
 the moment it was *meant* to be sent, not the moment it went out: when the
 server (or this generator) falls behind, the delay shows up in the
 latencies instead of silently lowering the load (no *coordinated omission*).
-Latencies go into an HDR histogram (2 significant digits: about 1% error)
-rather than a list of every sample, so memory stays flat however long the
-run. Loads are only sent to loopback addresses unless ``allow_remote=True``.
+Latencies go into an HDR histogram (:class:`wskit.timing.Histogram`, the
+kit's one way to compute percentiles: microseconds, 2 significant digits,
+within 1 %) rather than a list of every sample, so memory stays flat however
+long the run, and recording stays cheap on the generator's loop. Loads are
+only sent to loopback addresses unless ``allow_remote=True``.
 
 From a terminal: ``python -m wskit load ws://127.0.0.1:8765/ --phase 10:5:20``.
 """
@@ -39,16 +41,16 @@ import urllib.parse
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from hdrh.histogram import HdrHistogram
 from tqdm.auto import tqdm
 
 from .live import loop as _loop
+from .timing import Histogram
 
 __all__ = ["Phase", "LoadResult", "run", "run_async", "run_in_process"]
 
 HEADER = struct.Struct("!IIQ")  # user id, sequence number, a tag that tells our messages from others
 TAG = 0x5753_4B49_545F_4C44  # "WSKIT_LD"
-MAX_LATENCY_US = 120_000_000
+LONGEST = 120.0  # seconds: the longest latency the histograms hold (longer ones count as this)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -78,8 +80,8 @@ class Phase:
         return times
 
 
-def _histogram() -> HdrHistogram:
-    return HdrHistogram(1, MAX_LATENCY_US, 2)
+def _histogram() -> Histogram:
+    return Histogram(unit=1e-6, longest=LONGEST, digits=2)  # microseconds
 
 
 @dataclasses.dataclass
@@ -94,8 +96,9 @@ class LoadResult:
         lost: messages sent whose echo never came.
         out_of_order: echoes that came after a later message's echo (per user).
         errors: errors by kind, e.g. ``{"ConnectionRefusedError": 3}``.
-        latency: HDR histogram of latencies in microseconds, from intended send time.
-        connect: HDR histogram of connect times in microseconds.
+        latency: histogram of latencies (a :class:`wskit.timing.Histogram` counting microseconds), from
+            intended send time.
+        connect: histogram of connect times (the same).
         seconds: per second of the run: ``(sent, received, p50 ms, p99 ms)``.
         duration: wall seconds of the whole run.
     """
@@ -107,19 +110,16 @@ class LoadResult:
     lost: int = 0
     out_of_order: int = 0
     errors: dict[str, int] = dataclasses.field(default_factory=dict)
-    latency: HdrHistogram = dataclasses.field(default_factory=_histogram, repr=False)
-    connect: HdrHistogram = dataclasses.field(default_factory=_histogram, repr=False)
+    latency: Histogram = dataclasses.field(default_factory=_histogram, repr=False)
+    connect: Histogram = dataclasses.field(default_factory=_histogram, repr=False)
     seconds: list[tuple[int, int, float, float]] = dataclasses.field(default_factory=list, repr=False)
     duration: float = 0.0
 
     PERCENTILES = (50, 90, 95, 99, 99.9, 100)
 
     def percentile(self, q: float, of: str = "latency") -> float:
-        """The ``q``-th percentile in milliseconds (``of``: ``"latency"`` or ``"connect"``)."""
-        histogram = getattr(self, of)
-        if histogram.get_total_count() == 0:
-            return math.nan
-        return histogram.get_value_at_percentile(q) / 1000
+        """The ``q``-th percentile in milliseconds (``of``: ``"latency"`` or ``"connect"``; NaN if empty)."""
+        return getattr(self, of).percentile(q) * 1000
 
     @property
     def throughput(self) -> float:
@@ -177,13 +177,7 @@ class LoadResult:
         import matplotlib.pyplot as plt
 
         fig, (over_time, curve, rate) = plt.subplots(1, 3, figsize=(15, 3.8))
-        seconds = range(len(self.seconds))
-        over_time.plot(seconds, [s[2] for s in self.seconds], label="p50")
-        over_time.plot(seconds, [s[3] for s in self.seconds], label="p99")
-        over_time.set_xlabel("second of the run")
-        over_time.set_ylabel("latency (ms)")
-        over_time.set_title("Latency over time")
-        over_time.legend()
+        self._per_second(over_time, {"p50": 2, "p99": 3}, "latency (ms)", "Latency over time")
         qs = [0, 50, 75, 90, 95, 99, 99.5, 99.9, 99.99]
         curve.plot([100 / (100 - q) for q in qs], [self.percentile(q) for q in qs], "o-", label="percentiles")
         curve.plot([100_000], [self.percentile(100)], "s", color="tab:red", label="max")  # its own place, after 99.99
@@ -193,14 +187,18 @@ class LoadResult:
         curve.set_xlabel("percentile")
         curve.set_ylabel("latency (ms)")
         curve.set_title("Percentile curve: the tail")
-        rate.plot(seconds, [s[0] for s in self.seconds], label="sent")
-        rate.plot(seconds, [s[1] for s in self.seconds], label="received")
-        rate.set_xlabel("second of the run")
-        rate.set_ylabel("messages per second")
-        rate.set_title("Throughput")
-        rate.legend()
+        self._per_second(rate, {"sent": 0, "received": 1}, "messages per second", "Throughput")
         fig.tight_layout()
         return fig
+
+    def _per_second(self, ax: Any, columns: dict[str, int], ylabel: str, title: str) -> None:
+        """One panel of :meth:`plot`: columns of :attr:`seconds` (by label) against the second of the run."""
+        for label, column in columns.items():
+            ax.plot(range(len(self.seconds)), [s[column] for s in self.seconds], label=label)
+        ax.set_xlabel("second of the run")
+        ax.set_ylabel(ylabel)
+        ax.set_title(title)
+        ax.legend()
 
 
 class _Run:
@@ -224,9 +222,7 @@ class _Run:
     def _roll(self, now: float) -> None:
         index = int(now - self.started)
         while self._second_index < index:
-            total = self._second.get_total_count()
-            p50 = self._second.get_value_at_percentile(50) / 1000 if total else math.nan
-            p99 = self._second.get_value_at_percentile(99) / 1000 if total else math.nan
+            p50, p99 = (seconds * 1000 for seconds in self._second.percentiles(50, 99))
             self.result.seconds.append((self._second_counts[0], self._second_counts[1], p50, p99))
             self._second.reset()
             self._second_counts = [0, 0]
@@ -240,9 +236,8 @@ class _Run:
     def echoed(self, intended: float) -> None:
         now = time.perf_counter()
         self._roll(now)
-        micros = max(1, min(MAX_LATENCY_US, int((now - intended) * 1e6)))
-        self.result.latency.record_value(micros)
-        self._second.record_value(micros)
+        self.result.latency.record(now - intended)
+        self._second.record(now - intended)
         self.result.received += 1
         self._second_counts[1] += 1
         self.bar.update(1)
@@ -266,7 +261,7 @@ async def _websocket_user(run: _Run, url: str, user: int, messages: int, rate: f
         return
     run.open.add(ws)
     run.result.connected += 1
-    run.result.connect.record_value(max(1, int((time.perf_counter() - started) * 1e6)))
+    run.result.connect.record(time.perf_counter() - started)
     intended = [0.0] * messages
     pending = set(range(messages))
     highest = -1
@@ -330,7 +325,7 @@ async def _socketio_user(run: _Run, url: str, user: int, messages: int, rate: fl
         run.errors[type(exc).__name__] += 1
         return
     run.result.connected += 1
-    run.result.connect.record_value(max(1, int((time.perf_counter() - started) * 1e6)))
+    run.result.connect.record(time.perf_counter() - started)
     highest, pending = -1, set(range(messages))
 
     async def one(seq: int, intended: float) -> None:

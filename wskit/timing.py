@@ -9,6 +9,19 @@ when nothing completes for ``timeout`` seconds (10 by default), and an
 interrupted cell stops it on the loop within a second, answers still in flight
 drained, so the next measurement on the same client starts clean.
 
+Round trips are timed by one loop, whatever the transport (:func:`rtt` from a
+cell, :func:`rtt_async` on the loop, as ``benchmarks/echo_rtt.py`` does): each
+transport only says how to open its connection and how to make one echo.
+
+Percentiles, here and in :mod:`wskit.load`, come from one place, a
+:class:`Histogram` (HdrHistogram, the ``hdrh`` library): the p-th percentile is
+the smallest recorded value that p % of the samples are at or under (nearest
+rank, the definition of notebook 01), kept to a fixed number of significant
+digits whatever the magnitude. A load run cannot keep every sample, so a
+histogram is its only record; a :class:`Stats` keeps its samples too (for
+plots, and its exact min, max and mean) but reads its percentiles from the
+same kind of histogram, so that a p99 means the same everywhere.
+
 >>> import wskit
 >>> from wskit import timing
 >>> srv = wskit.EchoServer(); c = wskit.connect(srv.url)
@@ -21,14 +34,20 @@ drained, so the next measurement on the same client starts clean.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
+import functools
 import json
 import math
 import time
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable, Sequence
+from contextlib import AbstractAsyncContextManager
 from typing import Any, TypeVar
 
+import socketio
+from hdrh.histogram import HdrHistogram
 from tqdm.auto import tqdm
+from websockets.asyncio.connection import Connection
 
 from .live import loop as _loop
 from .live.baseline import HTTPClient, PushServer, TCPEchoServer
@@ -39,9 +58,10 @@ from .live.sio import SocketIOClient
 T = TypeVar("T")
 
 __all__ = [
+    "Histogram",
     "Stats",
-    "percentile",
     "rtt",
+    "rtt_async",
     "throughput",
     "SizeResult",
     "size_sweep",
@@ -57,13 +77,41 @@ __all__ = [
 ]
 
 
-def percentile(ordered: Sequence[float], q: float) -> float:
-    """The ``q``-th percentile (0–100) of sorted samples, linearly interpolated (as numpy's default)."""
-    if not ordered:
-        raise ValueError("no samples")
-    position = (len(ordered) - 1) * q / 100
-    low, high = math.floor(position), math.ceil(position)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+class Histogram(HdrHistogram):
+    """Durations in an HDR histogram: recorded and read in seconds. wskit's one way to compute a percentile.
+
+    An HDR (High Dynamic Range) histogram keeps ``digits`` significant digits of every value from one ``unit`` to
+    ``longest`` seconds in a fixed, small amount of memory, and records a value in constant time.
+
+    Args:
+        unit: the smallest step, in seconds (``1e-6``: microseconds; ``1e-9``: nanoseconds).
+        longest: the longest duration it can hold, in seconds; longer ones are recorded as that.
+        digits: significant digits kept (2: within 1 %; 3: within 0.1 %). Reading a percentile walks the buckets
+            (pure Python, ``hdrh``), so fewer digits read faster: a load run, which reads its p50 and p99 every
+            second, keeps 2.
+    """
+
+    def __init__(self, unit: float = 1e-6, longest: float = 120.0, digits: int = 2) -> None:
+        super().__init__(1, max(2, round(longest / unit)), digits)
+        self.unit = unit
+
+    def record(self, seconds: float) -> None:
+        """Count one duration (clamped to one ``unit`` .. ``longest``)."""
+        self.record_value(min(self.highest_trackable_value, max(1, round(seconds / self.unit))))
+
+    def percentile(self, q: float) -> float:
+        """The ``q``-th percentile (0–100) in seconds: at least ``q`` % of the samples are at or under it.
+
+        It is the nearest-rank sample, rounded up to the histogram's precision; NaN when nothing was recorded.
+        """
+        return self.percentiles(q)[0]
+
+    def percentiles(self, *qs: float) -> tuple[float, ...]:
+        """Several percentiles (as :meth:`percentile`), read in one walk over the buckets."""
+        if self.get_total_count() == 0:
+            return (math.nan,) * len(qs)
+        values = self.get_percentile_to_value_dict(qs)
+        return tuple(values[q] * self.unit for q in qs)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,7 +120,8 @@ class Stats:
 
     Attributes:
         name: what was measured.
-        count, min, p50, p90, p99, max, mean: the usual summary.
+        count, min, p50, p90, p99, max, mean: the usual summary. Min, max and mean are exact; the percentiles
+            are a :class:`Histogram`'s (nanoseconds, 3 significant digits: within 0.1 %), never above the max.
         samples: every sample, in the order taken (for plots).
     """
 
@@ -90,20 +139,14 @@ class Stats:
     def from_samples(cls, name: str, samples: Iterable[float]) -> Stats:
         """Summarise ``samples`` (seconds)."""
         taken = tuple(samples)
-        ordered = sorted(taken)
-        if not ordered:
+        if not taken:
             raise ValueError(f"{name}: no samples to summarise")
-        return cls(
-            name,
-            len(ordered),
-            ordered[0],
-            percentile(ordered, 50),
-            percentile(ordered, 90),
-            percentile(ordered, 99),
-            ordered[-1],
-            sum(ordered) / len(ordered),
-            taken,
-        )
+        histogram = Histogram(unit=1e-9, longest=3600.0, digits=3)
+        for sample in taken:
+            histogram.record(sample)
+        low, high = min(taken), max(taken)
+        p50, p90, p99 = (min(high, value) for value in histogram.percentiles(50, 90, 99))
+        return cls(name, len(taken), low, p50, p90, p99, high, sum(taken) / len(taken), taken)
 
     COLUMNS = ("count", "min", "p50", "p90", "p99", "max", "mean")
 
@@ -186,28 +229,117 @@ async def _drain(ws: Any, outstanding: int, within: float = 0.6) -> None:
         pass
 
 
-def _measure(name: str, count: int, warmup: int, once: Callable[[], Awaitable[None]], progress: bool,
-             timeout: float | None = DEFAULT_TIMEOUT) -> Stats:
-    """Time ``once()`` ``count`` times on the wskit loop, after ``warmup`` untimed calls."""
-    bar = _bar(count + warmup, name, progress and count >= 200)
-    steps = _Progress()
+def _connection(client: Client) -> Connection:
+    """The open WebSocket connection of a wskit client, or a clear error."""
+    client._check_live()
+    if client.connection is None:
+        raise RuntimeError("the client is not connected")
+    return client.connection
 
-    async def run() -> list[float]:
-        for _ in range(warmup):
-            await once()
-            steps.steps += 1
-        samples = []
-        for _ in range(count):
-            started = time.perf_counter()
-            await once()
-            samples.append(time.perf_counter() - started)
-            steps.steps += 1
-        return samples
+
+# --- round trips: one measured loop, a set-up per transport ------------------------------------------------------
+
+Echo = Callable[[], Awaitable[Any]]
+"""One round trip: send the message, wait for its echo."""
+
+
+@contextlib.asynccontextmanager
+async def _websocket_echo(ws: Connection, message: str | bytes) -> AsyncIterator[Echo]:
+    outstanding = 0
+
+    async def once() -> None:
+        nonlocal outstanding
+        await ws.send(message)
+        outstanding += 1
+        await ws.recv()
+        outstanding -= 1
 
     try:
-        return Stats.from_samples(name, _run(run(), steps, timeout, name, bar))
+        yield once
+    except asyncio.CancelledError:  # interrupted: read the echo still in flight, so the next call gets its own
+        await _drain(ws, outstanding)
+        raise
+
+
+@contextlib.asynccontextmanager
+async def _tcp_echo(server: TCPEchoServer, data: bytes) -> AsyncIterator[Echo]:
+    reader, writer = await asyncio.open_connection(server.host, server.port)
+
+    async def once() -> None:
+        writer.write(data)
+        await reader.readexactly(len(data))
+
+    try:
+        yield once
     finally:
-        bar.close()
+        writer.close()
+
+
+@contextlib.asynccontextmanager
+async def _http_echo(server: PushServer, body: bytes) -> AsyncIterator[Echo]:
+    async with HTTPClient(server.http_url) as client:
+
+        async def once() -> None:
+            await client.request("POST", "/echo", body)
+
+        yield once
+
+
+RTTTarget = Client | SocketIOClient | TCPEchoServer | PushServer | Connection | socketio.AsyncClient
+
+
+def _echo(target: RTTTarget, message: str | bytes,
+          event: str) -> tuple[str, Callable[[], AbstractAsyncContextManager[Echo]]]:
+    """The per-transport part of :func:`rtt`: its name, and how to open it (on the loop) for one echo at a time.
+
+    Checked at once, in the caller's thread: a wrong target fails before anything runs on the loop.
+    """
+    raw = message if isinstance(message, bytes) else message.encode()
+    if isinstance(target, Client):
+        ws = _connection(target)
+        return "WebSocket", lambda: _websocket_echo(ws, message)
+    if isinstance(target, Connection):
+        return "WebSocket", lambda: _websocket_echo(target, message)
+    if isinstance(target, TCPEchoServer):
+        return "raw TCP", lambda: _tcp_echo(target, raw)
+    if isinstance(target, PushServer):
+        return "HTTP POST", lambda: _http_echo(target, raw)
+    if isinstance(target, SocketIOClient):
+        target._check_live()
+        target = target.sio
+    if isinstance(target, socketio.AsyncClient):
+        call = functools.partial(target.call, event, message, timeout=None)  # bounded, as every transport, by rtt
+        return "Socket.IO call", lambda: contextlib.nullcontext(call)
+    raise TypeError(
+        f"rtt() measures a wskit Client, SocketIOClient, TCPEchoServer or PushServer (or, on the loop, a websockets "
+        f"connection or a python-socketio AsyncClient); got {type(target).__name__}"
+    )
+
+
+def _round_trips(target: RTTTarget, *, count: int, size: int, binary: bool, warmup: int, name: str | None,
+                 event: str, steps: _Progress) -> tuple[str, Coroutine[Any, Any, Stats]]:
+    """The one measured loop of :func:`rtt` and :func:`rtt_async`: its name, and the work to run on the loop.
+
+    The transport's set-up opens what it needs; ``warmup`` untimed round trips, then ``count`` timed ones, each
+    counted in ``steps`` (for the bound and the progress bar).
+    """
+    kind, opened = _echo(target, _payload(size, binary), event)
+    label = name or f"{kind} {size} B"
+
+    async def measure() -> Stats:
+        samples = []
+        async with opened() as once:
+            for _ in range(warmup):
+                await once()
+                steps.steps += 1
+            for _ in range(count):
+                started = time.perf_counter()
+                await once()
+                samples.append(time.perf_counter() - started)
+                steps.steps += 1
+        return Stats.from_samples(label, samples)
+
+    return label, measure()
 
 
 def rtt(
@@ -227,96 +359,52 @@ def rtt(
     Args:
         target: a connected wskit client (of an echo server), a
             :class:`SocketIOClient` (a call of ``event`` whose acknowledgement
-            returns the data), a :class:`TCPEchoServer` (raw TCP), or a
-            :class:`PushServer` (HTTP ``POST /echo`` on one kept-alive connection).
+            returns the data), a :class:`TCPEchoServer` (raw TCP, on a
+            connection of its own), or a :class:`PushServer` (HTTP
+            ``POST /echo`` on one kept-alive connection).
         count: timed round trips.
         size: payload bytes.
-        binary: binary frames instead of text (WebSocket only).
+        binary: binary messages instead of text (WebSocket frames; Socket.IO attachments).
         warmup: untimed round trips first.
         name: the name in the result (default: the transport).
+        progress: a progress bar (from 200 round trips), drawn on the cell's thread, whatever the transport.
+        event: the Socket.IO event to call.
         timeout: stop with ``TimeoutError`` when no round trip completes for
             this many seconds (``None``: never).
 
     An interrupted cell stops the round trips on the loop within a second; the
     echo still in flight is read, so the client's next call gets its own reply.
     """
-    message = _payload(size, binary)
     steps = _Progress()
-    if isinstance(target, Client):
-        target._check_live()
-        ws = target.connection
-        if ws is None:
-            raise RuntimeError("the client is not connected")
-        outstanding = 0
+    label, work = _round_trips(target, count=count, size=size, binary=binary, warmup=warmup, name=name,
+                               event=event, steps=steps)
+    bar = _bar(count + warmup, label, progress and count >= 200)
+    try:
+        return _run(work, steps, timeout, label, bar)
+    finally:
+        bar.close()
 
-        async def once() -> None:
-            nonlocal outstanding
-            try:
-                await ws.send(message)
-                outstanding += 1
-                await ws.recv()
-                outstanding -= 1
-            except asyncio.CancelledError:
-                await _drain(ws, outstanding)
-                raise
 
-        return _measure(name or f"WebSocket {size} B", count, warmup, once, progress, timeout)
+async def rtt_async(
+    target: RTTTarget,
+    *,
+    count: int = 200,
+    size: int = 32,
+    binary: bool = False,
+    warmup: int = 20,
+    name: str | None = None,
+    event: str = "echo",
+    timeout: float | None = DEFAULT_TIMEOUT,
+) -> Stats:
+    """:func:`rtt` for code already on the event loop of its connections (no progress bar).
 
-    if isinstance(target, TCPEchoServer):
-        raw = message if isinstance(message, bytes) else message.encode()
-
-        async def tcp() -> Stats:
-            reader, writer = await asyncio.open_connection(target.host, target.port)
-            try:
-                async def once() -> None:
-                    writer.write(raw)
-                    await reader.readexactly(len(raw))
-
-                samples = []
-                for i in range(count + warmup):
-                    started = time.perf_counter()
-                    await once()
-                    steps.steps += 1
-                    if i >= warmup:
-                        samples.append(time.perf_counter() - started)
-                return Stats.from_samples(name or f"raw TCP {size} B", samples)
-            finally:
-                writer.close()
-
-        return _run(tcp(), steps, timeout, "raw TCP round trips")
-
-    if isinstance(target, PushServer):
-        body = message if isinstance(message, bytes) else message.encode()
-
-        async def http() -> Stats:
-            async with HTTPClient(target.http_url) as client:
-                samples = []
-                for i in range(count + warmup):
-                    started = time.perf_counter()
-                    await client.request("POST", "/echo", body)
-                    steps.steps += 1
-                    if i >= warmup:
-                        samples.append(time.perf_counter() - started)
-            return Stats.from_samples(name or f"HTTP POST {size} B", samples)
-
-        return _run(http(), steps, timeout, "HTTP round trips")
-
-    if isinstance(target, SocketIOClient):
-        async def sio() -> Stats:
-            samples = []
-            for i in range(count + warmup):
-                started = time.perf_counter()
-                await target.sio.call(event, message, timeout=timeout or 10)
-                steps.steps += 1
-                if i >= warmup:
-                    samples.append(time.perf_counter() - started)
-            return Stats.from_samples(name or f"Socket.IO call {size} B", samples)
-
-        return _run(sio(), steps, timeout, "Socket.IO calls")
-
-    raise TypeError(
-        f"rtt() measures a wskit Client, SocketIOClient, TCPEchoServer or PushServer; got {type(target).__name__}"
-    )
+    Besides :func:`rtt`'s targets it takes a bare ``websockets`` connection or a python-socketio
+    ``AsyncClient``, so that a benchmark can time other clients with the very same loop.
+    """
+    steps = _Progress()
+    label, work = _round_trips(target, count=count, size=size, binary=binary, warmup=warmup, name=name,
+                               event=event, steps=steps)
+    return await _bounded(work, steps, timeout, label)
 
 
 def throughput(client: Client, *, size: int, count: int = 100, binary: bool = True,
@@ -326,10 +414,7 @@ def throughput(client: Client, *, size: int, count: int = 100, binary: bool = Tr
     Stops with ``TimeoutError`` when no echo comes back for ``timeout`` seconds; an
     interrupt stops the sender and drains the echoes in flight (bounded) on the loop.
     """
-    client._check_live()
-    ws = client.connection
-    if ws is None:
-        raise RuntimeError("the client is not connected")
+    ws = _connection(client)
     message = _payload(size, binary)
     steps = _Progress()
 
@@ -509,9 +594,7 @@ class Cost:
 
 def cost(client: Client, messages: Sequence[str | bytes]) -> Cost:
     """Echo each message through ``client``'s connection; count the bytes and the CPU it took."""
-    ws = client.connection
-    if ws is None:
-        raise RuntimeError("the client is not connected")
+    ws = _connection(client)
     log = client.log
     steps = _Progress()
 
