@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
+from tests.requires import require_chromium
 
 __all__ = ["ARTIFACTS", "CHROMIUM", "CHROMIUM_ARGS", "TOKEN", "lab_root_server", "lab_server", "require_chromium"]
 
@@ -35,15 +35,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-
-
-def require_chromium() -> None:
-    """Skip the calling test module without Debian's chromium (fail in CI)."""
-    if CHROMIUM is None:
-        reason = "Debian's chromium is not installed (.ci/run installs it: apt-get install chromium)"
-        if os.environ.get("CI"):
-            pytest.fail(reason, pytrace=False)  # in CI a missing browser is a failure, never a skip
-        pytest.skip(reason, allow_module_level=True)
 
 
 def free_port() -> int:

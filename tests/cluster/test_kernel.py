@@ -7,15 +7,11 @@ SIGINT) would die with the interrupted cell. wskit starts its children in sessio
 
 from __future__ import annotations
 
-import shutil
-
-import pytest
-
 from tests.kernel_driver import Kernel
 from tests.nginx.test_kernel import alive, wait_gone
+from tests.requires import require_redis
 
-if shutil.which("redis-server") is None:  # pragma: no cover - .ci/run installs it
-    pytest.skip("redis-server is not installed", allow_module_level=True)
+require_redis()
 
 START = (
     "from wskit.live.cluster import RedisServer, SocketIOProcess\n"

@@ -10,6 +10,7 @@ import time
 import pytest
 
 import wskit
+from tests.requires import NO_REDIS, needs
 from wskit.live import cluster
 
 pytestmark = pytest.mark.usefixtures("clean_kit")
@@ -50,7 +51,7 @@ def test_a_socketio_process_that_dies_says_so(monkeypatch):
     assert wskit.live_objects() == []
 
 
-@pytest.mark.skipif(shutil.which("redis-server") is None, reason="redis-server is not installed")
+@needs(shutil.which("redis-server") is not None, NO_REDIS)
 def test_redis_starts_on_the_one_lifecycle_path(monkeypatch):
     """Like every live object: it takes its name first (replacing the one a re-run cell made), then starts."""
     seen_while_starting = []

@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-
 import pytest
 
 import wskit
+from tests.requires import require_redis
 from wskit import timing
 from wskit.live import cluster
 
-if shutil.which("redis-server") is None:
-    reason = "Debian's redis-server is not installed (.ci/run installs it: apt-get install redis-server)"
-    if os.environ.get("CI"):
-        pytest.fail(reason, pytrace=False)
-    pytest.skip(reason, allow_module_level=True)
+require_redis()
 
 
 pytestmark = pytest.mark.usefixtures("clean_kit")
