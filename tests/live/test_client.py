@@ -284,13 +284,28 @@ def test_recv_that_timed_out_loses_nothing_and_leaves_the_connection_to_loop_cod
     c.send("late")
     assert c.recv() == "late"
 
-    async def raw_echo():  # no reader left inside ws.recv(): code on the loop may receive
-        await c.connection.send("raw")
-        return await c.connection.recv()
+    ws = c.connection  # taking it (in the cell) stops the reader recv() keeps: code on the loop may receive
+
+    async def raw_echo():
+        await ws.send("raw")
+        return await ws.recv()
 
     assert loop.run(raw_echo(), 5) == "raw"
     c.send("again")
     assert c.recv() == "again"
+
+
+def test_what_the_reader_read_ahead_stays_for_recv_in_order():
+    from wskit.live.client import READ_AHEAD
+
+    srv = wskit.EchoServer()
+    c = wskit.connect(srv.url)
+    count = 3 * READ_AHEAD  # more than the reader holds: it parks, and recv() lets it go on
+    for i in range(count):
+        c.send(str(i))
+    assert c.recv() == "0"
+    srv.log.wait_for(lambda r: r.direction == "sent" and r.data == str(count - 1), timeout=5)
+    assert [c.recv() for _ in range(count - 1)] == [str(i) for i in range(1, count)]
 
 
 def test_send_after_the_peer_closed_raises_as_websockets_does():

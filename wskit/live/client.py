@@ -19,10 +19,12 @@ import collections
 import contextlib
 import ipaddress
 import json
+import queue
 import random
 import socket
 import threading
 import time
+import types
 import urllib.parse
 from collections.abc import Iterable
 from typing import Any
@@ -41,6 +43,10 @@ __all__ = ["AsyncClient", "Client", "HandshakeRefused", "aconnect", "backoff_del
 
 Data = str | bytes
 """A WebSocket message as Python sees it: ``str`` from a text frame, ``bytes`` from a binary one."""
+
+READ_AHEAD = 16
+"""Messages the plain-cell reader may hold for :meth:`Client.recv` before it stops reading (the bound on
+what it holds; past it, websockets' own buffer and then TCP hold the rest, as for any reader)."""
 
 MAX_UNSENT = 64
 """Messages a plain-cell :meth:`Client.send` may leave queued on the loop without waiting for them to be written.
@@ -103,6 +109,41 @@ def _encode(message: Any) -> Data:
     )
 
 
+@types.coroutine
+def _resume(coro: Any, waiting: Any) -> Any:
+    """Go on with ``coro``, which stopped to wait for ``waiting``: hand that up, then pass results down."""
+    while True:
+        try:
+            result = yield waiting
+        except BaseException as exc:  # a cancellation (or an error) thrown in by the task
+            try:
+                waiting = coro.throw(exc)
+            except StopIteration as stop:
+                return stop.value
+        else:
+            try:
+                waiting = coro.send(result)
+            except StopIteration as stop:
+                return stop.value
+
+
+def _start_eagerly(coro: Any) -> asyncio.Task[Any] | None:
+    """Run ``coro`` now, on the loop, up to its first wait; a task takes it on from there (``None``: it is done).
+
+    This is Python 3.12's eager task start (``asyncio.eager_task_factory``) for 3.11: a ``send()`` on an open
+    connection writes its frame at once, without scheduling a task for it (it waits only when the peer is slow).
+    """
+    try:
+        waiting = coro.send(None)
+    except StopIteration:
+        return None
+
+    async def rest() -> Any:
+        return await _resume(coro, waiting)
+
+    return asyncio.get_running_loop().create_task(rest())
+
+
 class _Core:
     """What both client flavours share; its coroutines run on the wskit loop."""
 
@@ -140,17 +181,18 @@ class _Core:
         self.connected_changed = threading.Condition()
         self._watcher: asyncio.Task[None] | None = None
         # The plain-cell fast path (Client): send() queues to one writer on the loop and returns, keeping the
-        # order; recv() asks one reader on the loop for a message and waits on a thread-side inbox. The reader
-        # reads only while a recv() waits, so code on the loop may still use ``ws.recv()`` in between.
+        # order; the first recv() starts one reader on the loop, which hands messages to a thread-side inbox
+        # (READ_AHEAD at most) and goes on reading, so recv() only waits on the inbox. Taking ``.connection``
+        # (for code on the loop) stops the reader first; what it read stays in the inbox for the next recv().
         self._outbox: collections.deque[tuple[Data, asyncio.Future[None] | None]] = collections.deque()
         self._writer: asyncio.Task[None] | None = None
         self.unsent = 0  # plain-cell sends handed to the loop and not yet written (guarded by unsent_lock)
         self.unsent_lock = threading.Lock()
         self.send_error: BaseException | None = None  # a plain-cell send that failed on the loop, raised next
-        self.inbox: collections.deque[tuple[bool, Any]] = collections.deque()  # (ok, message or exception)
-        self.inbox_ready = threading.Condition(threading.Lock())
-        self._wanted = 0
-        self._demand: asyncio.Event | None = None
+        self.inbox: queue.SimpleQueue[tuple[bool, Any]] = queue.SimpleQueue()  # (ok, message or exception)
+        self.reading = False  # a reader runs (or was asked for): set and cleared on the cell's thread only
+        self.parked = False  # the reader waits for room in the inbox (set and cleared on the loop only)
+        self._room: asyncio.Event | None = None
         self._reader: asyncio.Task[None] | None = None
         self._options: dict[str, Any] = dict(
             origin=origin,
@@ -262,7 +304,11 @@ class _Core:
         """On the loop: queue ``data`` for the writer; ``done`` (if any) learns when it is written."""
         self._outbox.append((data, done))
         if self._writer is None:
-            self._writer = asyncio.get_running_loop().create_task(self._write())
+            ws = self.ws
+            if ws is not None and ws.state is State.OPEN and ws.send_in_progress is None:
+                self._writer = _start_eagerly(self._write())  # written now, in this callback
+            else:  # closing (websockets then awaits with a timeout, which needs a task), or a fragmented send
+                self._writer = asyncio.get_running_loop().create_task(self._write())
 
     async def _write(self) -> None:
         try:
@@ -292,48 +338,51 @@ class _Core:
                     done.cancel()
             self._outbox.clear()
 
-    def want_message(self) -> None:
-        """On the loop: a plain-cell recv() waits; the reader hands it the next message."""
-        self._wanted += 1
+    def start_reading(self) -> None:
+        """On the loop: start the reader for plain-cell recv() (once; again after it ended or was stopped)."""
         if self._reader is None or self._reader.done():
-            self._demand = asyncio.Event()
+            self._room = asyncio.Event()
             self._reader = asyncio.get_running_loop().create_task(self._read())
-        else:
-            assert self._demand is not None
-            self._demand.set()
+
+    def make_room(self) -> None:
+        """On the loop: recv() took a message from a full inbox; a parked reader goes on."""
+        if self._room is not None:
+            self._room.set()
 
     async def _read(self) -> None:
-        assert self._demand is not None
-        demand = self._demand
+        assert self._room is not None
+        room = self._room
         while True:
-            while self._wanted <= 0:  # parked outside ws.recv(): code on the loop may receive meanwhile
-                demand.clear()
-                await demand.wait()
-            self._wanted -= 1
+            room.clear()
+            self.parked = True  # before looking: a recv() that takes a message from now on wakes us
+            while self.inbox.qsize() >= READ_AHEAD:
+                await room.wait()
+                room.clear()
+            self.parked = False
             try:
                 item: tuple[bool, Any] = (True, await self._open_ws().recv())
             except asyncio.CancelledError:
                 raise
-            except BaseException as exc:
-                item = (False, exc)
-            with self.inbox_ready:
-                self.inbox.append(item)
-                self.inbox_ready.notify()
+            except BaseException as exc:  # closed (or broken): recv() raises it, and the reader ends
+                self.inbox.put((False, exc))
+                return
+            self.inbox.put(item)
 
     async def stop_reading(self) -> None:
-        """Cancel the reader (a recv() gave up): a message it was waiting for stays queued in websockets."""
-        self._wanted = 0
+        """Cancel the reader: a message it was waiting for stays queued in websockets; those it read stay in
+        the inbox, for the next recv()."""
         reader, self._reader = self._reader, None
         if reader is not None and not reader.done():
             reader.cancel()
             await asyncio.wait({reader})
 
-    def take(self) -> Data:
-        """On the cell's thread, holding ``inbox_ready``: the next message handed over (or its error, raised)."""
-        ok, value = self.inbox.popleft()
-        if not ok:
-            raise value
-        return value
+    def take(self, timeout: float | None) -> tuple[bool, Any] | None:
+        """On the cell's thread: the next (ok, message or error) handed over, waiting up to ``timeout`` seconds
+        (``0``: not at all; interruptible); ``None`` if none came."""
+        try:
+            return self.inbox.get(timeout=timeout) if timeout != 0 else self.inbox.get_nowait()
+        except queue.Empty:
+            return None
 
     async def recv(self, timeout: float | None) -> Data:
         # Cancelling this (an interrupted cell) cancels websockets' recv(), which is safe: the message
@@ -529,31 +578,56 @@ class Client(_ClientBase):
         """
         core = self._core
         self._check_live()
-        with core.inbox_ready:
-            if core.inbox:  # handed over just as an earlier recv() gave up
-                return core.take()
-        ws = core._open_ws()
-        if ws.state is not State.OPEN or _loop._in_loop_thread():
-            wait = None if timeout is None else timeout + 1
-            return self._run(core.recv(timeout), wait)
-        _loop.post(core.want_message)
-        try:
-            with core.inbox_ready:
-                if core.inbox_ready.wait_for(lambda: core.inbox, timeout):
-                    return core.take()
-        except BaseException:  # an interrupt: stop the reader on the loop too, then let it through
-            self._stop_reading()
-            raise
-        self._stop_reading()
-        with core.inbox_ready:
-            if core.inbox:  # it came just as the wait ended
-                return core.take()
-        raise TimeoutError(f"no message received within {timeout} s")
+        item = core.take(0)  # read ahead already
+        if item is None:
+            if not core.reading:
+                ws = core._open_ws()
+                if ws.state is not State.OPEN or _loop._in_loop_thread():
+                    wait = None if timeout is None else timeout + 1
+                    return self._run(core.recv(timeout), wait)
+                _loop.post(core.start_reading)
+                core.reading = True
+            try:
+                item = core.take(timeout)
+            except BaseException:  # an interrupt: the reader stops on the loop too (nothing is lost: a
+                self._stop_reading()  # message it was waiting for stays in websockets' buffer), then it goes on
+                raise
+            if item is None:
+                self._stop_reading()
+                item = core.take(0)  # it came just as the wait ended
+                if item is None:
+                    raise TimeoutError(f"no message received within {timeout} s")
+        elif core.parked:
+            _loop.post(core.make_room)
+        ok, value = item
+        if not ok:
+            core.reading = False  # the reader ended with this error
+            raise value
+        return value
 
     def _stop_reading(self) -> None:
-        """Cancel the reader a recv() started (bounded); a loop that is gone has nothing left to cancel."""
-        with contextlib.suppress(LiveError, TimeoutError):
-            self._run(self._core.stop_reading(), _loop.CANCEL_GRACE)
+        """Cancel the reader recv() started (bounded); a loop that is gone has nothing left to cancel."""
+        if self._core.reading:
+            self._core.reading = False
+            with contextlib.suppress(LiveError, TimeoutError):
+                self._run(self._core.stop_reading(), _loop.CANCEL_GRACE)
+
+    @property
+    def connection(self) -> Any:
+        """The underlying ``websockets`` connection, for code running on the wskit loop.
+
+        Taking it stops the reader that :meth:`recv` keeps running, so that the loop's code may call its
+        ``recv()``; messages already read ahead stay for this client's next :meth:`recv`.
+        """
+        if self._core.reading:
+            if _loop._in_loop_thread():  # cannot wait here: the reader is cancelled on the next loop turn
+                self._core.reading = False
+                reader = self._core._reader
+                if reader is not None:
+                    reader.cancel()
+            else:
+                self._stop_reading()
+        return self._core.ws
 
     def ping(self, data: bytes | None = None) -> float:
         """Send a ping; return the seconds until its pong came back."""
@@ -561,6 +635,7 @@ class Client(_ClientBase):
 
     def close(self, code: int = 1000, reason: str = "") -> None:
         """Run the closing handshake (safe to call twice, and after :func:`wskit.stop_all`)."""
+        self._core.reading = False  # the closing coroutine stops the reader
         try:
             if self._generation == _loop._generation and _loop._loop is not None:
                 # even when the connection already dropped: a reconnecting client must stop trying
@@ -596,6 +671,8 @@ class Client(_ClientBase):
         """Open a fresh connection to the same URL, closing this one first; the log goes on."""
         self._check_live()
         self.close()
+        while self._core.take(0) is not None:  # what the old connection brought goes with it
+            pass
         self._core.user_closed, self._core._watcher = False, None
         self._go_live(self.name, self._core.open, self._core.timeout + 1)
 
