@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import inspect
 import ipaddress
 import json
 import queue
@@ -147,23 +148,9 @@ def _start_eagerly(coro: Any) -> asyncio.Task[Any] | None:
 class _Core:
     """What both client flavours share; its coroutines run on the wskit loop."""
 
-    def __init__(
-        self,
-        url: str,
-        *,
-        origin: str | None,
-        subprotocols: Iterable[str] | None,
-        headers: dict[str, str] | None,
-        compression: str | None,
-        max_size: int | None,
-        ping_interval: float | None,
-        ping_timeout: float | None,
-        close_timeout: float | None,
-        timeout: float,
-        log_size: int,
-        ssl: Any,
-        reconnect: bool,
-    ) -> None:
+    def __init__(self, url: str, options: dict[str, Any]) -> None:
+        """``options``: every keyword of :class:`Client` but ``name`` (the one list of them, with defaults)."""
+        timeout, ssl, subprotocols = options["timeout"], options["ssl"], options["subprotocols"]
         parsed = urllib.parse.urlsplit(url)
         if parsed.scheme not in ("ws", "wss") or not parsed.hostname:
             raise ValueError(f"expected a ws:// or wss:// URL such as 'ws://127.0.0.1:8765/', got {url!r}")
@@ -171,10 +158,10 @@ class _Core:
         self.host = parsed.hostname
         self.port = parsed.port or (443 if parsed.scheme == "wss" else 80)
         self.timeout = timeout
-        self.log = TrafficLog(log_size)
+        self.log = TrafficLog(options["log_size"])
         self.timings: dict[str, float] = {}
         self.ws: LoggedClientConnection | None = None
-        self.reconnect = reconnect
+        self.reconnect = options["reconnect"]
         self.reconnect_for = 60.0
         self.user_closed = False
         self.connect_count = 0
@@ -194,18 +181,14 @@ class _Core:
         self.parked = False  # the reader waits for room in the inbox (set and cleared on the loop only)
         self._room: asyncio.Event | None = None
         self._reader: asyncio.Task[None] | None = None
-        self._options: dict[str, Any] = dict(
-            origin=origin,
-            subprotocols=list(subprotocols) if subprotocols is not None else None,
-            additional_headers=headers,
-            compression=compression,
-            max_size=max_size,
-            ping_interval=ping_interval,
-            ping_timeout=ping_timeout,
-            close_timeout=close_timeout,
-            open_timeout=timeout,
-            proxy=None,
-        )
+        self._options: dict[str, Any] = {  # websockets' names for them
+            **{key: options[key] for key in ("origin", "compression", "max_size", "ping_interval", "ping_timeout",
+                                             "close_timeout")},
+            "subprotocols": list(subprotocols) if subprotocols is not None else None,
+            "additional_headers": options["headers"],
+            "open_timeout": timeout,
+            "proxy": None,
+        }
         if ssl is not None:
             self._options["ssl"] = ssl
 
@@ -432,35 +415,21 @@ class _Core:
         return f"<{kind} {name!r} {self.url} {state}>"
 
 
+def _core_attribute(name: str, doc: str) -> Any:
+    """A read-only property that reads ``self._core.<name>``."""
+    return property(lambda self: getattr(self._core, name), doc=doc)
+
+
 class _ClientBase(_loop.LiveObject):
     kind = "client"
     _core: _Core
     name: str
 
-    @property
-    def url(self) -> str:
-        """The URL connected to."""
-        return self._core.url
-
-    @property
-    def log(self) -> TrafficLog:
-        """The traffic log of this connection."""
-        return self._core.log
-
-    @property
-    def handshake(self) -> Handshake | None:
-        """The opening handshake: ``.request`` and ``.response``."""
-        return self._core.handshake
-
-    @property
-    def timings(self) -> dict[str, float]:
-        """Seconds spent on ``tcp_connect`` and on the HTTP ``upgrade``."""
-        return self._core.timings
-
-    @property
-    def closed(self) -> bool:
-        """The connection is closed (or never opened)."""
-        return self._core.closed
+    url: str = _core_attribute("url", "The URL connected to.")
+    log: TrafficLog = _core_attribute("log", "The traffic log of this connection.")
+    handshake: Handshake | None = _core_attribute("handshake", "The opening handshake: ``.request`` and ``.response``.")
+    timings: dict[str, float] = _core_attribute("timings", "Seconds spent on ``tcp_connect`` and the ``upgrade``.")
+    closed: bool = _core_attribute("closed", "The connection is closed (or never opened).")
 
     @property
     def connection(self) -> Any:
@@ -528,11 +497,8 @@ class Client(_ClientBase):
         ssl: Any = None,
         reconnect: bool = False,
     ) -> None:
-        self._core = _Core(
-            url, origin=origin, subprotocols=subprotocols, headers=headers, compression=compression,
-            max_size=max_size, ping_interval=ping_interval, ping_timeout=ping_timeout, close_timeout=close_timeout,
-            timeout=timeout, log_size=log_size, ssl=ssl, reconnect=reconnect,
-        )
+        options = {key: value for key, value in locals().items() if key in _DEFAULTS}
+        self._core = _Core(url, options)
         self._go_live(name, self._core.open, self._core.timeout + 1)
 
     def send(self, message: Any) -> None:
@@ -748,55 +714,38 @@ def logged_connect(url: str, log: TrafficLog, **options: Any) -> Any:
     return ws_connect(url, create_connection=factory, **options)
 
 
-_DEFAULTS: dict[str, Any] = dict(
-    ssl=None,
-    reconnect=False,
-    origin=None,
-    subprotocols=None,
-    headers=None,
-    compression=None,
-    max_size=2**20,
-    ping_interval=20.0,
-    ping_timeout=20.0,
-    close_timeout=10.0,
-    timeout=5.0,
-    log_size=10_000,
-)
+#: The client's options and their defaults, read from :class:`Client`'s signature: their one list.
+_DEFAULTS: dict[str, Any] = {
+    parameter.name: parameter.default
+    for parameter in inspect.signature(Client.__init__).parameters.values()
+    if parameter.kind is inspect.Parameter.KEYWORD_ONLY and parameter.name != "name"
+}
+
+
+def _with_defaults(function: str, options: dict[str, Any]) -> dict[str, Any]:
+    unknown = set(options) - set(_DEFAULTS)
+    if unknown:
+        raise TypeError(f"{function}() got unknown options {sorted(unknown)}; known: {sorted(_DEFAULTS)}")
+    return {**_DEFAULTS, **options}
 
 
 @_loop.factory
 def connect(url: str, *, name: str | None = None, **options: Any) -> Client:
-    """Open a WebSocket connection from a plain cell (the same as ``wskit.Client(url, ...)``).
+    """Open a WebSocket connection from a plain cell: the same as ``wskit.Client(url, ...)``.
 
     Args:
         url: ``ws://host:port/path``, e.g. a server's ``.url``.
         name: re-connecting with the name of a live client closes that one.
             At the top level of a cell it defaults to the variable assigned
             (``c = wskit.connect(url)`` is named ``c``).
-        origin: an ``Origin`` header, as a browser page would send.
-        subprotocols: subprotocols to offer.
-        headers: extra request headers (``{"Authorization": "Bearer ..."}``).
-        compression: ``None`` (default) or ``"deflate"``.
-        max_size: the largest message accepted, in bytes.
-        ping_interval: seconds between keepalive pings (``None``: never).
-        ping_timeout: seconds to wait for a keepalive ping's pong before failing the connection (1011 sent,
-            then 1006 when no close frame comes back); ``None``: wait for ever.
-        close_timeout: seconds to wait for the peer's close frame before dropping the TCP connection.
-        timeout: seconds for connecting and for each call.
-        ssl: a client ``ssl.SSLContext`` for ``wss://`` (e.g. ``local_tls().client``).
-        reconnect: reopen the connection whenever it drops, with exponential
-            backoff (:func:`backoff_delay`: 0.1 s doubling, never more than 3 s,
-            for up to a minute); the log shows each attempt, and
-            :meth:`Client.wait_connected` waits for the next one.
+        options: those of :class:`Client` (``origin``, ``headers``, ``timeout``, ``reconnect``, ...).
 
     Raises:
         HandshakeRefused: the server answered with 400, 403, 426, ...
         ConnectionRefusedError: nothing listens there.
+        TypeError: an option :class:`Client` does not know (the message lists those it does).
     """
-    unknown = set(options) - set(_DEFAULTS)
-    if unknown:
-        raise TypeError(f"connect() got unknown options {sorted(unknown)}; known: {sorted(_DEFAULTS)}")
-    return Client(url, name=name, **{**_DEFAULTS, **options})
+    return Client(url, name=name, **_with_defaults("connect", options))
 
 
 @_loop.factory
@@ -807,10 +756,7 @@ async def aconnect(url: str, *, name: str | None = None, timeout: float = 5.0, *
     an interrupted or timed-out connect is cancelled on the wskit loop and
     leaves no socket open.
     """
-    unknown = set(options) - set(_DEFAULTS)
-    if unknown:
-        raise TypeError(f"aconnect() got unknown options {sorted(unknown)}; known: {sorted(_DEFAULTS)}")
-    core = _Core(url, **{**_DEFAULTS, **options, "timeout": timeout})
+    core = _Core(url, {**_with_defaults("aconnect", options), "timeout": timeout})
     name = name or _loop.assigned_name(depth=1)
     _loop.get_loop()  # a client made on purpose may start the loop
     await _loop.arun(core.open(), timeout + 1)
