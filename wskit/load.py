@@ -246,7 +246,7 @@ class _Run:
         self._roll(time.perf_counter() + 1)
 
 
-async def _websocket_user(run: _Run, url: str, user: int, messages: int, rate: float, timeout: float) -> None:
+async def _websocket_user(state: _Run, url: str, user: int, messages: int, rate: float, timeout: float) -> None:
     from websockets.asyncio.client import connect
 
     started = time.perf_counter()
@@ -254,14 +254,14 @@ async def _websocket_user(run: _Run, url: str, user: int, messages: int, rate: f
         ws = await asyncio.wait_for(connect(url, compression=None, proxy=None, max_size=None,
                                             ping_interval=None, open_timeout=timeout), timeout)
     except Exception as exc:  # counted, never raised: one user's failure is data
-        run.errors[type(exc).__name__] += 1
+        state.errors[type(exc).__name__] += 1
         return
-    if run.stopping:  # the run was interrupted while this user connected
+    if state.stopping:  # the run was interrupted while this user connected
         ws.transport.abort()
         return
-    run.open.add(ws)
-    run.result.connected += 1
-    run.result.connect.record(time.perf_counter() - started)
+    state.open.add(ws)
+    state.result.connected += 1
+    state.result.connect.record(time.perf_counter() - started)
     intended = [0.0] * messages
     pending = set(range(messages))
     highest = -1
@@ -277,9 +277,9 @@ async def _websocket_user(run: _Run, url: str, user: int, messages: int, rate: f
                 continue
             pending.discard(seq)
             if seq < highest:
-                run.result.out_of_order += 1
+                state.result.out_of_order += 1
             highest = max(highest, seq)
-            run.echoed(intended[seq])
+            state.echoed(intended[seq])
 
     receiver = asyncio.ensure_future(receive())
     try:
@@ -289,23 +289,23 @@ async def _websocket_user(run: _Run, url: str, user: int, messages: int, rate: f
             delay = intended[seq] - time.perf_counter()
             if delay > 0:
                 await asyncio.sleep(delay)
-            if run.stopping:
+            if state.stopping:
                 raise asyncio.CancelledError
-            await ws.send(run.message(user, seq))
-            run.sent()
+            await ws.send(state.message(user, seq))
+            state.sent()
         await asyncio.wait_for(receiver, timeout)
     except TimeoutError:
-        run.errors["echo timeout"] += 1
+        state.errors["echo timeout"] += 1
     except asyncio.CancelledError:  # the run was interrupted: drop the connection at once, no closing handshake
         receiver.cancel()
         ws.transport.abort()
         raise
     except Exception as exc:
-        run.errors[type(exc).__name__] += 1
+        state.errors[type(exc).__name__] += 1
     finally:
         receiver.cancel()
-        run.open.discard(ws)
-        run.result.lost += len(pending)
+        state.open.discard(ws)
+        state.result.lost += len(pending)
     try:
         await asyncio.wait_for(ws.close(), timeout)
     except BaseException:
@@ -313,7 +313,7 @@ async def _websocket_user(run: _Run, url: str, user: int, messages: int, rate: f
         raise
 
 
-async def _socketio_user(run: _Run, url: str, user: int, messages: int, rate: float, timeout: float,
+async def _socketio_user(state: _Run, url: str, user: int, messages: int, rate: float, timeout: float,
                          event: str) -> None:
     import socketio
 
@@ -322,25 +322,25 @@ async def _socketio_user(run: _Run, url: str, user: int, messages: int, rate: fl
     try:
         await client.connect(url, transports=["websocket"], wait_timeout=timeout)
     except Exception as exc:
-        run.errors[type(exc).__name__] += 1
+        state.errors[type(exc).__name__] += 1
         return
-    run.result.connected += 1
-    run.result.connect.record(time.perf_counter() - started)
+    state.result.connected += 1
+    state.result.connect.record(time.perf_counter() - started)
     highest, pending = -1, set(range(messages))
 
     async def one(seq: int, intended: float) -> None:
         nonlocal highest
         try:
-            reply = await client.call(event, run.message(user, seq), timeout=timeout)
+            reply = await client.call(event, state.message(user, seq), timeout=timeout)
         except Exception as exc:
-            run.errors[type(exc).__name__] += 1
+            state.errors[type(exc).__name__] += 1
             return
         if isinstance(reply, bytes) and len(reply) >= HEADER.size and HEADER.unpack_from(reply)[1] == seq:
             pending.discard(seq)
             if seq < highest:
-                run.result.out_of_order += 1
+                state.result.out_of_order += 1
             highest = max(highest, seq)
-            run.echoed(intended)
+            state.echoed(intended)
 
     calls = []
     begin = time.perf_counter()
@@ -351,12 +351,12 @@ async def _socketio_user(run: _Run, url: str, user: int, messages: int, rate: fl
             if delay > 0:
                 await asyncio.sleep(delay)
             calls.append(asyncio.ensure_future(one(seq, intended)))
-            run.sent()
+            state.sent()
         await asyncio.gather(*calls)
     finally:
         for call in calls:
             call.cancel()
-        run.result.lost += len(pending)
+        state.result.lost += len(pending)
         try:
             await asyncio.wait_for(client.disconnect(), timeout)
         except BaseException:  # interrupted or stuck: drop the transport
@@ -418,36 +418,36 @@ async def run_async(
     if _started is not None:
         _started(result)
     bar = tqdm(total=len(schedule) * messages, desc="echoes", unit="msg", disable=not progress, leave=False)
-    run = _Run(result, size, bar)
+    state = _Run(result, size, bar)
     users = []
     try:
         for user, at in enumerate(schedule):
-            delay = run.started + at - time.perf_counter()
+            delay = state.started + at - time.perf_counter()
             if delay > 0:
                 await asyncio.sleep(delay)
             target = urls[user % len(urls)]  # several servers: users spread round-robin
             if scheme in ("ws", "wss"):
-                session = _websocket_user(run, target, user, messages, rate, timeout)
+                session = _websocket_user(state, target, user, messages, rate, timeout)
             else:
-                session = _socketio_user(run, target, user, messages, rate, timeout, event)
+                session = _socketio_user(state, target, user, messages, rate, timeout, event)
             users.append(asyncio.ensure_future(session))
         # Bounded whatever happens: every user must be done by the end of its schedule plus the timeouts.
         limit = messages / rate + 3 * timeout + 5
         _done, stuck = await asyncio.wait(users, timeout=limit) if users else (set(), set())
         if stuck:
-            run.errors["user did not finish in time"] += len(stuck)
+            state.errors["user did not finish in time"] += len(stuck)
     finally:
-        run.stopping = True  # interrupted or done: no user of this run goes on in the background
+        state.stopping = True  # interrupted or done: no user of this run goes on in the background
         for task in users:
             task.cancel()
-        for ws in list(run.open):
+        for ws in list(state.open):
             ws.transport.abort()
         if users:
             await asyncio.wait(users, timeout=0.5)
-        run.finish()
+        state.finish()
         bar.close()
-    result.errors = dict(run.errors)
-    result.duration = time.perf_counter() - run.started
+    result.errors = dict(state.errors)
+    result.duration = time.perf_counter() - state.started
     return result
 
 

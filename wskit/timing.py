@@ -418,7 +418,7 @@ def throughput(client: Client, *, size: int, count: int = 100, binary: bool = Tr
     message = _payload(size, binary)
     steps = _Progress()
 
-    async def run() -> float:
+    async def measure() -> float:
         started = time.perf_counter()
         sent = 0
 
@@ -441,7 +441,7 @@ def throughput(client: Client, *, size: int, count: int = 100, binary: bool = Tr
             raise
         return size * count / (time.perf_counter() - started)
 
-    return _run(run(), steps, timeout, "throughput")
+    return _run(measure(), steps, timeout, "throughput")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -549,7 +549,7 @@ def push_comparison(
     results = []
     for transport, client in tqdm(transports, desc="transports", disable=not progress, leave=False):
 
-        async def run(client: Callable[..., Awaitable[tuple[int, int]]] = client) -> tuple[list[float], int, int]:
+        async def measure(client: Callable[..., Awaitable[tuple[int, int]]] = client) -> tuple[list[float], int, int]:
             first = len(server.events) + 1
             want = first + events - 1
             arrived: dict[int, float] = {}
@@ -567,7 +567,7 @@ def push_comparison(
             latencies = [arrived[i] - server.events[i - 1].time for i in range(first, want + 1)]
             return latencies, wire, requests
 
-        latencies, wire, requests = _loop.run(run(), timeout=60)
+        latencies, wire, requests = _loop.run(measure(), timeout=60)
         results.append(PushResult(transport, Stats.from_samples(transport, latencies), wire / events, requests))
     return results
 
@@ -598,7 +598,7 @@ def cost(client: Client, messages: Sequence[str | bytes]) -> Cost:
     log = client.log
     steps = _Progress()
 
-    async def run() -> Cost:
+    async def measure() -> Cost:
         before = log.bytes_sent + log.bytes_received
         cpu = time.process_time()
         outstanding = 0
@@ -614,7 +614,7 @@ def cost(client: Client, messages: Sequence[str | bytes]) -> Cost:
             raise
         return Cost(len(messages), log.bytes_sent + log.bytes_received - before, time.process_time() - cpu)
 
-    return _run(run(), steps, DEFAULT_TIMEOUT, "cost")
+    return _run(measure(), steps, DEFAULT_TIMEOUT, "cost")
 
 
 def room_latency(sender: SocketIOClient, receiver: SocketIOClient, room: str, *, count: int = 100,
@@ -626,7 +626,7 @@ def room_latency(sender: SocketIOClient, receiver: SocketIOClient, room: str, *,
     """
     steps = _Progress()
 
-    async def run() -> list[float]:
+    async def measure() -> list[float]:
         loop = asyncio.get_running_loop()
         waiting: dict[str, asyncio.Future[float]] = {}
 
@@ -651,7 +651,7 @@ def room_latency(sender: SocketIOClient, receiver: SocketIOClient, room: str, *,
             receiver.sio.handlers.get("/", {}).pop("said", None)
 
     return Stats.from_samples(name or f"room broadcast to {room!r}",
-                              _run(run(), steps, DEFAULT_TIMEOUT, "room latency"))
+                              _run(measure(), steps, DEFAULT_TIMEOUT, "room latency"))
 
 
 # --- plots ------------------------------------------------------------------------------

@@ -398,13 +398,13 @@ def contained(function: Callable[[], Any], timeout: float, label: str = "check")
     from ..live import live_objects
 
     before = live_objects()
-    run = _Run()
+    outcome = _Run()
 
     def target() -> None:
         try:
-            run.value = function()
+            outcome.value = function()
         except BaseException as exc:  # everything is reported, nothing escapes the thread
-            run.error = exc
+            outcome.error = exc
 
     context = contextvars.copy_context()  # ipykernel's "current cell", so prints land in this cell
     worker = threading.Thread(target=context.run, args=(target,), name=f"wskit-exercise-{label}", daemon=True)
@@ -414,24 +414,24 @@ def contained(function: Callable[[], Any], timeout: float, label: str = "check")
     except KeyboardInterrupt:  # the learner pressed stop: abandon the worker, clean up, and stop
         _throw_into(worker, _Abandoned)
         worker.join(2.0)
-        _cleanup(before, run)
+        _cleanup(before, outcome)
         raise
     if worker.is_alive():
-        run.timed_out = True
+        outcome.timed_out = True
         _throw_into(worker, _Abandoned)
         worker.join(2.0)
-        run.notes.append(
+        outcome.notes.append(
             f"your code was still running after {timeout:g} s: it was interrupted"
             + ("" if not worker.is_alive() else " (its thread is blocked in a system call and is left behind)")
         )
         stuck = _unstick_loop()
         if stuck:
-            run.notes.append(stuck)
-    _cleanup(before, run)
-    return run
+            outcome.notes.append(stuck)
+    _cleanup(before, outcome)
+    return outcome
 
 
-def _cleanup(before: list[Any], run: _Run) -> None:
+def _cleanup(before: list[Any], outcome: _Run) -> None:
     from ..live import live_objects
 
     stopped = []
@@ -441,10 +441,10 @@ def _cleanup(before: list[Any], run: _Run) -> None:
         try:
             obj.stop()
         except Exception as exc:  # one broken object must not keep the others running
-            run.notes.append(f"stopping {obj.name!r} failed: {exc!r}")
+            outcome.notes.append(f"stopping {obj.name!r} failed: {exc!r}")
         stopped.append(obj.name)
     if stopped:
-        run.notes.append(f"stopped {len(stopped)} server(s)/client(s) still running after the check: "
+        outcome.notes.append(f"stopped {len(stopped)} server(s)/client(s) still running after the check: "
                          + ", ".join(sorted(stopped)))
 
 
@@ -470,10 +470,10 @@ def check(name: str, answer: Any, *, timeout: float | None = None) -> Result:
         result = Result(ex.name, ex.title, "failed",
                         f"pass your function itself: ex.check({ex.name!r}, {ex.function}); got {answer!r}")
         return _record(ex, result, real=True)
-    run = contained(lambda: ex.checker(answer), timeout or ex.timeout, ex.name)
+    outcome = contained(lambda: ex.checker(answer), timeout or ex.timeout, ex.name)
     seconds = time.perf_counter() - started
-    error = run.error
-    if run.timed_out:
+    error = outcome.error
+    if outcome.timed_out:
         result = Result(ex.name, ex.title, "failed", f"the check did not finish within {timeout or ex.timeout:g} s",
                         mistake="your code hangs: a loop that never ends, or a wait with no timeout",
                         traceback=learner_traceback(error) if error is not None and not
@@ -489,8 +489,8 @@ def check(name: str, answer: Any, *, timeout: float | None = None) -> Result:
         result = Result(ex.name, ex.title, "failed", f"your code raised {type(error).__name__}: {error}",
                         traceback=learner_traceback(error))
     else:
-        result = Result(ex.name, ex.title, "passed", run.value or "every case right")
-    result.notes.extend(run.notes)
+        result = Result(ex.name, ex.title, "passed", outcome.value or "every case right")
+    result.notes.extend(outcome.notes)
     result.seconds = seconds
     return _record(ex, result, real=result.status != "not yet")
 
