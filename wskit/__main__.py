@@ -15,6 +15,7 @@ import os
 import shlex
 import sys
 from pathlib import Path
+from typing import Any
 
 from . import load
 
@@ -76,6 +77,8 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--timeout", type=float, default=10.0)
     run.add_argument("--json", action="store_true", help="print the summary as JSON")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
+    run.add_argument("--loop", choices=["asyncio", "uvloop"], default="asyncio",
+                     help="the generator's event loop: asyncio's own (default) or uvloop (pip install uvloop)")
     app = commands.add_parser("sio-app", help="serve the course's Socket.IO chat app until stdin closes")
     app.add_argument("--redis", default=None, help="share rooms through this Redis URL")
     app.add_argument("--port", type=int, default=0)
@@ -86,8 +89,15 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     if args.command == "sio-app":
         return _serve_chat_app(args.redis, args.port)
+    runner: Any = asyncio.run
+    if args.loop == "uvloop":
+        try:
+            import uvloop
+        except ImportError:
+            parser.error("--loop uvloop needs uvloop, an optional dependency: pip install uvloop")
+        runner = uvloop.run
     try:
-        result = asyncio.run(load.run_async(
+        result = runner(load.run_async(
             args.url if len(args.url) > 1 else args.url[0],
             phases=args.phase or [load.Phase(5, 10)], messages=args.messages, rate=args.rate,
             size=args.size, event=args.event, timeout=args.timeout, progress=not args.quiet,

@@ -43,8 +43,8 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
+from .histogram import Histogram
 from .live import loop as _loop
-from .timing import Histogram
 
 __all__ = ["Phase", "LoadResult", "run", "run_async", "run_in_process"]
 
@@ -513,8 +513,11 @@ def run_in_process(
     messages: int = 10,
     rate: float = 10.0,
     timeout: float = 60.0,
+    loop: str = "asyncio",
 ) -> tuple[dict[str, Any], float, float]:
     """Run the load generator in a process of its own (``python -m wskit load``), off this one's cores.
+
+    ``loop="uvloop"`` runs it on uvloop (an optional dependency) instead of asyncio's own loop.
 
     Returns:
         ``(summary, wall seconds, CPU seconds the generator used)``; the summary is :func:`to_json`'s.
@@ -525,7 +528,7 @@ def run_in_process(
 
     urls = [url] if isinstance(url, str) else list(url)
     command = [sys.executable, "-m", "wskit", "load", *urls, "--messages", str(messages), "--rate", str(rate),
-               "--timeout", str(timeout), "--json", "--quiet"]
+               "--timeout", str(timeout), "--json", "--quiet", "--loop", loop]
     for phase in phases:
         command += ["--phase", f"{phase.duration}:{phase.arrival_rate}"
                     + (f":{phase.ramp_to}" if phase.ramp_to is not None else "")]

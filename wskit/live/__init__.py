@@ -6,21 +6,63 @@ between cells, replace themselves when a cell is re-run, and all stop with
 :func:`stop_all`. Each keeps a :class:`~wskit.live.log.TrafficLog`.
 """
 
-from websockets import ConnectionClosed
+from __future__ import annotations
 
-from .baseline import HTTPClient, PushServer, TCPEchoServer
-from .chat import ChatServer
-from .client import AsyncClient, Client, HandshakeRefused, aconnect, backoff_delay, connect, logged_connect
-from .errors import LiveError
-from .faults import EchoProcess, FaultProxy
-from .log import Handshake, Record, TrafficLog
-from .loop import live_objects, stop_all
-from .nginx import Nginx, NginxConfigError, NginxError, NginxMissing
-from .node import NodeMissing, NodeSocketIOServer
-from .raw import RawSocket
-from .server import EchoServer, Server
-from .sio import SocketIOClient, SocketIORefused, SocketIOServer
-from .tickets import TicketServer
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    from websockets import ConnectionClosed
+
+    from .baseline import HTTPClient, PushServer, TCPEchoServer
+    from .chat import ChatServer
+    from .client import AsyncClient, Client, HandshakeRefused, aconnect, backoff_delay, connect, logged_connect
+    from .errors import LiveError
+    from .faults import EchoProcess, FaultProxy
+    from .log import Handshake, Record, TrafficLog
+    from .loop import live_objects, stop_all
+    from .nginx import Nginx, NginxConfigError, NginxError, NginxMissing
+    from .node import NodeMissing, NodeSocketIOServer
+    from .raw import RawSocket
+    from .server import EchoServer, Server
+    from .sio import SocketIOClient, SocketIORefused, SocketIOServer
+    from .tickets import TicketServer
+
+_WHERE = {  # each name and the submodule it comes from, imported on first use (PEP 562)
+    "ConnectionClosed": "websockets",
+    "HTTPClient": ".baseline",
+    "PushServer": ".baseline",
+    "TCPEchoServer": ".baseline",
+    "ChatServer": ".chat",
+    "AsyncClient": ".client",
+    "Client": ".client",
+    "HandshakeRefused": ".client",
+    "aconnect": ".client",
+    "backoff_delay": ".client",
+    "connect": ".client",
+    "logged_connect": ".client",
+    "LiveError": ".errors",
+    "EchoProcess": ".faults",
+    "FaultProxy": ".faults",
+    "Handshake": ".log",
+    "Record": ".log",
+    "TrafficLog": ".log",
+    "live_objects": ".loop",
+    "stop_all": ".loop",
+    "Nginx": ".nginx",
+    "NginxConfigError": ".nginx",
+    "NginxError": ".nginx",
+    "NginxMissing": ".nginx",
+    "NodeMissing": ".node",
+    "NodeSocketIOServer": ".node",
+    "RawSocket": ".raw",
+    "EchoServer": ".server",
+    "Server": ".server",
+    "SocketIOClient": ".sio",
+    "SocketIORefused": ".sio",
+    "SocketIOServer": ".sio",
+    "TicketServer": ".tickets",
+}
 
 __all__ = [
     "EchoProcess",
@@ -57,3 +99,18 @@ __all__ = [
     "live_objects",
     "stop_all",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Import what ``name`` needs on first use: ``wskit.live.loop`` alone (the load generator) stays light."""
+    if name in _WHERE:
+        module = _WHERE[name]
+        value = getattr(importlib.import_module(module, __name__) if module.startswith(".")
+                        else importlib.import_module(module), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'wskit.live' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])
