@@ -80,7 +80,7 @@ def test_a_cell_waiting_on_a_full_log_does_not_slow_the_loop():
         c.send(f"x{i}")
     for i in range(5_000):
         assert c.recv() == f"x{i}"
-    assert len(c.log) == c.log._records.maxlen
+    assert len(c.log) == c.log.maxlen
     without = max(echo_rate(c) for _ in range(3))
     stop = threading.Event()
     looked = {id(srv.log): 0, id(c.log): 0}
@@ -100,8 +100,10 @@ def test_a_cell_waiting_on_a_full_log_does_not_slow_the_loop():
     for thread in waiters:
         thread.start()
     try:
-        time.sleep(0.1)
-        assert srv.log._watchers and c.log._watchers  # the cells do wait
+        deadline = time.monotonic() + 10
+        while not (srv.log.waiting and c.log.waiting) and time.monotonic() < deadline:
+            time.sleep(0.005)  # until both threads are in wait_for (a thread start has no event to wait on)
+        assert srv.log.waiting and c.log.waiting  # the cells do wait
         waiting = max(echo_rate(c) for _ in range(3))
     finally:
         stop.set()
@@ -134,7 +136,7 @@ def test_wait_for_sees_records_logged_before_and_after_and_costs_only_new_ones()
 
     assert log.wait_for(predicate, timeout=5).data == "late 49"
     assert looked.count("early") == 1  # the old records are looked at once, not on every wake
-    assert log._watchers == 0
+    assert log.waiting == 0
 
 
 def test_a_waiter_much_slower_than_the_traffic_still_finds_its_record(monkeypatch):

@@ -66,7 +66,7 @@ class Browser:
                 continue
             if self.panel.filter == "Received" and r[DIR] != "received":
                 continue
-            if self.panel.filter == "Control" and r[OPCODE] not in ("PING", "PONG", "CLOSE"):
+            if self.panel.filter == "Control" and r[OPCODE] not in self.panel.control_kinds:
                 continue
             if regex and not regex.search(f"{r[OPCODE]} {r[DATA] or ''} {r[INFO]}"):
                 continue

@@ -339,6 +339,11 @@ class TrafficLog:
         self._watchers = 0  # waiters + subscribers: one attribute for each append to test
 
     @property
+    def maxlen(self) -> int:
+        """Records kept at most."""
+        return self._records.maxlen  # type: ignore[return-value]
+
+    @property
     def held_bytes(self) -> int:
         """What the records and handshakes hold now, in bytes, as the bounds count them."""
         return self._held + self._handshakes_held
@@ -561,6 +566,11 @@ class TrafficLog:
     def subscribers(self) -> int:
         """How many callbacks follow this log."""
         return len(self._subscribers)
+
+    @property
+    def waiting(self) -> int:
+        """How many calls of :meth:`wait_for` are waiting now."""
+        return len(self._waiters)
 
     def clear(self) -> None:
         """Forget every record and handshake."""
