@@ -379,14 +379,8 @@ def test_the_front_end_formats_hex_dumps():
 # --- with live connections -----------------------------------------------------------------
 
 
-@pytest.fixture
-def kit():
-    wskit.stop_all()
-    yield
-    wskit.stop_all()
-
-
-def test_panel_on_a_live_client_sends_and_shows_the_echo(kit):
+@pytest.mark.usefixtures("clean_kit")
+def test_panel_on_a_live_client_sends_and_shows_the_echo():
     srv = wskit.EchoServer()
     client = wskit.connect(srv.url)
     panel = MessagePanel(client)
@@ -408,7 +402,8 @@ def test_panel_on_a_live_client_sends_and_shows_the_echo(kit):
     assert browser.threads == {THREAD_NAME}  # never the wskit loop thread
 
 
-def test_handshake_view_of_a_live_client_and_of_a_forgery(kit):
+@pytest.mark.usefixtures("clean_kit")
+def test_handshake_view_of_a_live_client_and_of_a_forgery():
     srv = wskit.EchoServer()
     view = HandshakeView(wskit.connect(srv.url))
     assert view.verdict == "valid" and view.mismatch == []
@@ -423,7 +418,8 @@ def test_handshake_view_of_a_live_client_and_of_a_forgery(kit):
         HandshakeView()
 
 
-def test_chat_room_shows_who_received_what(kit):
+@pytest.mark.usefixtures("clean_kit")
+def test_chat_room_shows_who_received_what():
     chat = wskit.ChatServer()
     alice = wskit.connect(chat.url_for("alice"), name="alice")
     bob = wskit.connect(chat.url_for("bob"), name="bob")
@@ -446,7 +442,8 @@ def test_chat_room_shows_who_received_what(kit):
     assert all(c.log.subscribers == 0 for c in (alice, bob, carol))
 
 
-def test_a_handler_error_reaches_the_browser_with_its_traceback(kit):
+@pytest.mark.usefixtures("clean_kit")
+def test_a_handler_error_reaches_the_browser_with_its_traceback():
     async def buggy(ws):
         await ws.recv()
         raise KeyError("no such room")
@@ -486,7 +483,8 @@ def test_the_front_end_decodes_batches_as_the_kernel_encodes_them():
     assert decoded[8][8:10] == [1006, "no close frame"] and decoded[0][0] == 5
 
 
-def test_handshake_view_accepts_what_the_client_offered(kit):
+@pytest.mark.usefixtures("clean_kit")
+def test_handshake_view_accepts_what_the_client_offered():
     """A negotiated extension and subprotocol are valid (RFC 6455 §4.1): the view checks against the offer."""
     srv = wskit.EchoServer(compression="deflate", subprotocols=["chat"])
     client = wskit.connect(srv.url, compression="deflate", subprotocols=["chat"])
