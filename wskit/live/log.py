@@ -304,6 +304,9 @@ class TrafficLog:
     summary (:func:`summarize_request`) counts at most about 64 KB (a usual
     one about 2 KB), a record at most ``RECORD_OVERHEAD + 4 * (max_data +
     max_info)`` bytes (about 9 KB with the defaults; a frame about 600 B).
+    Whatever the number of connections: an idle one adds its ``OPEN`` record
+    and handshake summary, inside these bounds, and a small object on its own
+    protocol (under 256 B, freed with it; ``tests/live/test_log_memory.py``).
     """
 
     def __init__(
