@@ -2,30 +2,26 @@
 
 :mod:`wskit.codec.handshake` builds, parses and checks the opening handshake;
 :mod:`wskit.codec.frames` encodes, decodes and explains frames;
-:mod:`wskit.codec.socketio` decodes Engine.IO and Socket.IO packets for display;
-:mod:`wskit.codec.kinds` names what a traffic-log record is (:class:`RecordKind`).
+:mod:`wskit.codec.socketio` decodes Engine.IO and Socket.IO packets for display.
 Nothing here opens a socket, starts a thread or imports asyncio: the live
 servers in :mod:`wskit.live` do the real protocol work with ``websockets``.
 """
 
-from . import frames, handshake, kinds, socketio
+from . import frames, handshake, socketio
 from .dump import hexdump
 from .errors import CodecError, InvalidHandshake, InvalidHTTP, ProtocolError, UsageError
 from .handshake import accept_key, generate_key
-from .kinds import RecordKind
 
 __all__ = [
     "CodecError",
     "InvalidHTTP",
     "InvalidHandshake",
     "ProtocolError",
-    "RecordKind",
     "UsageError",
     "accept_key",
     "generate_key",
     "handshake",
     "frames",
-    "kinds",
     "socketio",
     "hexdump",
 ]
