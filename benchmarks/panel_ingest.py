@@ -32,6 +32,7 @@ import ipywidgets
 from wskit.live.log import TrafficLog
 from wskit.widgets import MessagePanel
 from wskit.widgets._pump import PUMP
+from wskit.widgets.messagepanel import CONTROL
 
 N = 10_000
 SECONDS = 2.0
@@ -235,7 +236,7 @@ def browser_run(total: int = 100_000, batch: int = 2500) -> dict | None:
         page.set_content("<html><body></body></html>")
         result = page.evaluate(BROWSER_HARNESS, {"source": (STATIC / "message_panel.js").read_text(),
                                                  "total": total, "batch": batch,
-                                                 "control": MessagePanel.control_kinds.default_value})
+                                                 "control": [kind.value for kind in CONTROL]})
         cdp = page.context.new_cdp_session(page)
         cdp.send("HeapProfiler.collectGarbage")
         result["heap_mb"] = cdp.send("Runtime.getHeapUsage")["usedSize"] / 1e6
