@@ -45,6 +45,13 @@ def test_a_full_log_holds_no_more_than_its_stated_bound():
     assert last.omitted_headers > 0 and last.omitted_bytes > 0
 
 
+def test_a_log_that_keeps_counts_only_holds_nothing():
+    log = TrafficLog(0)  # as wskit.timing makes one
+    for _ in range(100):
+        log.add("sent", "TEXT", data="x" * 100, size=100)
+    assert len(log) == 0 and log.held_bytes == 0
+
+
 def test_a_handshake_summary_keeps_the_websocket_headers_and_counts_the_rest():
     request = hs.build_request("127.0.0.1:1", path="/chat?room=lobby&token=hunter2")
     padded = hs.Request(request.method, request.target,

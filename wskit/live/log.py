@@ -374,6 +374,8 @@ class TrafficLog:
         records = self._records
         if len(records) >= records.maxlen or self._held + cost > self.max_bytes:
             self._make_room(cost)
+            if not records.maxlen:  # TrafficLog(0) keeps counts only: the entry is not kept, so it holds nothing
+                cost = 0
         records.append(entry)
         self._held += cost
         if self._watchers:
