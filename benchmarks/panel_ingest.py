@@ -32,6 +32,7 @@ import ipywidgets
 from wskit.live.log import TrafficLog
 from wskit.widgets import MessagePanel
 from wskit.widgets._pump import PUMP
+from wskit.widgets.messagepanel import CONTROL
 
 N = 10_000
 SECONDS = 2.0
@@ -97,7 +98,7 @@ def kernel_run(pace: float | None) -> dict[str, float]:
         ui_cpu = PUMP.cpu - ui_cpu
     finally:
         ipywidgets.Widget._send = original
-    delivered = panel._seq
+    delivered = len(panel.records) + panel.dropped  # every record the panel took
     panel.close()
     return {"wall": wall, "baseline_cpu": baseline_cpu, "panel_cpu": panel_cpu,
             "extra_cpu": max(0.0, panel_cpu - baseline_cpu), "messages": messages, "wire": wire,
@@ -151,11 +152,12 @@ def rtt_run(blocks: int = 12, count: int = 250, control: bool = False) -> tuple[
 
 
 BROWSER_HARNESS = """
-async ({source, total, batch}) => {
+async ({source, total, batch, control}) => {
   const module = await import(URL.createObjectURL(new Blob([source], {type: "text/javascript"})));
   const state = {title: "100,000 records", filter: "All", pattern: "", paused: false, follow: true,
                  time_mode: "since open", state: "open", state_detail: "", notice: "", server: false,
-                 socketio: false, max_rows: 100000, started_wall: Date.now() / 1000, actions: ["send"]};
+                 socketio: false, max_rows: 100000, started_wall: Date.now() / 1000, actions: ["send"],
+                 control_kinds: control};
   const handlers = {};
   const model = {
     get: (k) => state[k],
@@ -233,7 +235,8 @@ def browser_run(total: int = 100_000, batch: int = 2500) -> dict | None:
         page = browser.new_page(viewport={"width": 1200, "height": 900})
         page.set_content("<html><body></body></html>")
         result = page.evaluate(BROWSER_HARNESS, {"source": (STATIC / "message_panel.js").read_text(),
-                                                 "total": total, "batch": batch})
+                                                 "total": total, "batch": batch,
+                                                 "control": [kind.value for kind in CONTROL]})
         cdp = page.context.new_cdp_session(page)
         cdp.send("HeapProfiler.collectGarbage")
         result["heap_mb"] = cdp.send("Runtime.getHeapUsage")["usedSize"] / 1e6

@@ -1,3 +1,5 @@
+import threading
+
 import pytest
 from hypothesis.internal.detection import is_hypothesis_test
 
@@ -21,7 +23,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.fixture
 def clean_kit():
-    """Start and end with nothing of wskit running (use with pytestmark = usefixtures("clean_kit"))."""
+    """Start and end with nothing of wskit running: no live object, no wskit thread (the one clean-up fixture).
+
+    Use it with ``pytestmark = pytest.mark.usefixtures("clean_kit")``; ``tests/live`` uses it for every test.
+    """
     wskit.stop_all()
     yield
     wskit.stop_all()
+    assert wskit.live_objects() == []
+    left = [t for t in threading.enumerate() if t.name.startswith(("wskit", "asyncio_"))]
+    for thread in left:  # the widgets' UI thread ends by itself, half a second after the loop (wskit.widgets._pump)
+        thread.join(10)
+    assert not [t.name for t in left if t.is_alive()]

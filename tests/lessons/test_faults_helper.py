@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import threading
 import time
 
 import pytest
@@ -13,14 +12,7 @@ import wskit
 from tests.live.helpers import refuses
 from wskit.live.faults import EchoProcess, FaultProxy
 
-
-@pytest.fixture(autouse=True)
-def clean():
-    wskit.stop_all()
-    yield
-    wskit.stop_all()
-    assert wskit.live_objects() == []
-    assert not [t.name for t in threading.enumerate() if t.name.startswith(("wskit", "asyncio_"))]
+pytestmark = pytest.mark.usefixtures("clean_kit")
 
 
 def test_the_proxy_forwards_both_ways_and_keeps_the_path():

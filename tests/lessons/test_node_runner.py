@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import threading
 import time
 
 import pytest
@@ -19,13 +18,7 @@ from wskit.live.node import NodeMissing, NodeSocketIOServer, NodeStartError, sta
 HAVE_NODE = shutil.which("node") is not None and shutil.which("npm") is not None
 
 
-@pytest.fixture(autouse=True)
-def clean():
-    wskit.stop_all()
-    yield
-    wskit.stop_all()
-    assert wskit.live_objects() == []
-    assert not [t.name for t in threading.enumerate() if t.name.startswith(("wskit", "asyncio_"))]
+pytestmark = pytest.mark.usefixtures("clean_kit")
 
 
 @pytest.fixture

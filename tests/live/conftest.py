@@ -1,15 +1,6 @@
-import threading
-
 import pytest
-
-import wskit
 
 
 @pytest.fixture(autouse=True)
-def clean_kit():
-    """Every test starts and ends with nothing of wskit running."""
-    wskit.stop_all()
-    yield
-    wskit.stop_all()
-    assert wskit.live_objects() == []
-    assert not [t.name for t in threading.enumerate() if t.name.startswith(("wskit", "asyncio_"))]
+def _every_test_cleans_up(clean_kit):
+    """Every test here starts and ends with nothing of wskit running (tests/conftest.py's clean_kit)."""

@@ -45,6 +45,13 @@ def test_a_full_log_holds_no_more_than_its_stated_bound():
     assert last.omitted_headers > 0 and last.omitted_bytes > 0
 
 
+def test_a_log_that_keeps_counts_only_holds_nothing():
+    log = TrafficLog(0)  # as wskit.timing makes one
+    for _ in range(100):
+        log.add("sent", "TEXT", data="x" * 100, size=100)
+    assert len(log) == 0 and log.held_bytes == 0
+
+
 def test_a_handshake_summary_keeps_the_websocket_headers_and_counts_the_rest():
     request = hs.build_request("127.0.0.1:1", path="/chat?room=lobby&token=hunter2")
     padded = hs.Request(request.method, request.target,
@@ -80,7 +87,7 @@ def test_a_cell_waiting_on_a_full_log_does_not_slow_the_loop():
         c.send(f"x{i}")
     for i in range(5_000):
         assert c.recv() == f"x{i}"
-    assert len(c.log) == c.log._records.maxlen
+    assert len(c.log) == c.log.maxlen
     without = max(echo_rate(c) for _ in range(3))
     stop = threading.Event()
     looked = {id(srv.log): 0, id(c.log): 0}
@@ -100,8 +107,10 @@ def test_a_cell_waiting_on_a_full_log_does_not_slow_the_loop():
     for thread in waiters:
         thread.start()
     try:
-        time.sleep(0.1)
-        assert srv.log._watchers and c.log._watchers  # the cells do wait
+        deadline = time.monotonic() + 10
+        while not (srv.log.waiting and c.log.waiting) and time.monotonic() < deadline:
+            time.sleep(0.005)  # until both threads are in wait_for (a thread start has no event to wait on)
+        assert srv.log.waiting and c.log.waiting  # the cells do wait
         waiting = max(echo_rate(c) for _ in range(3))
     finally:
         stop.set()
@@ -134,7 +143,7 @@ def test_wait_for_sees_records_logged_before_and_after_and_costs_only_new_ones()
 
     assert log.wait_for(predicate, timeout=5).data == "late 49"
     assert looked.count("early") == 1  # the old records are looked at once, not on every wake
-    assert log._watchers == 0
+    assert log.waiting == 0
 
 
 def test_a_waiter_much_slower_than_the_traffic_still_finds_its_record(monkeypatch):

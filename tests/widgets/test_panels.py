@@ -66,7 +66,7 @@ class Browser:
                 continue
             if self.panel.filter == "Received" and r[DIR] != "received":
                 continue
-            if self.panel.filter == "Control" and r[OPCODE] not in ("PING", "PONG", "CLOSE"):
+            if self.panel.filter == "Control" and r[OPCODE] not in self.panel.control_kinds:
                 continue
             if regex and not regex.search(f"{r[OPCODE]} {r[DATA] or ''} {r[INFO]}"):
                 continue
@@ -351,9 +351,8 @@ def test_the_ui_thread_stops_when_idle_and_no_loop_runs():
     panel = MessagePanel(log)
     log.add("sent", "TEXT", data="x", size=1)
     panel.flush()
-    deadline = time.monotonic() + 3
-    while PUMP.running and time.monotonic() < deadline:
-        time.sleep(0.02)
+    for thread in [t for t in threading.enumerate() if t.name == THREAD_NAME]:
+        thread.join(3)  # it exits by itself after IDLE_EXIT (0.5 s) with nothing to do
     assert not PUMP.running and not [t for t in threading.enumerate() if t.name == THREAD_NAME]
     log.add("sent", "TEXT", data="y", size=1)  # and starts again when needed
     panel.flush()
@@ -379,14 +378,8 @@ def test_the_front_end_formats_hex_dumps():
 # --- with live connections -----------------------------------------------------------------
 
 
-@pytest.fixture
-def kit():
-    wskit.stop_all()
-    yield
-    wskit.stop_all()
-
-
-def test_panel_on_a_live_client_sends_and_shows_the_echo(kit):
+@pytest.mark.usefixtures("clean_kit")
+def test_panel_on_a_live_client_sends_and_shows_the_echo():
     srv = wskit.EchoServer()
     client = wskit.connect(srv.url)
     panel = MessagePanel(client)
@@ -408,7 +401,8 @@ def test_panel_on_a_live_client_sends_and_shows_the_echo(kit):
     assert browser.threads == {THREAD_NAME}  # never the wskit loop thread
 
 
-def test_handshake_view_of_a_live_client_and_of_a_forgery(kit):
+@pytest.mark.usefixtures("clean_kit")
+def test_handshake_view_of_a_live_client_and_of_a_forgery():
     srv = wskit.EchoServer()
     view = HandshakeView(wskit.connect(srv.url))
     assert view.verdict == "valid" and view.mismatch == []
@@ -423,7 +417,8 @@ def test_handshake_view_of_a_live_client_and_of_a_forgery(kit):
         HandshakeView()
 
 
-def test_chat_room_shows_who_received_what(kit):
+@pytest.mark.usefixtures("clean_kit")
+def test_chat_room_shows_who_received_what():
     chat = wskit.ChatServer()
     alice = wskit.connect(chat.url_for("alice"), name="alice")
     bob = wskit.connect(chat.url_for("bob"), name="bob")
@@ -446,7 +441,8 @@ def test_chat_room_shows_who_received_what(kit):
     assert all(c.log.subscribers == 0 for c in (alice, bob, carol))
 
 
-def test_a_handler_error_reaches_the_browser_with_its_traceback(kit):
+@pytest.mark.usefixtures("clean_kit")
+def test_a_handler_error_reaches_the_browser_with_its_traceback():
     async def buggy(ws):
         await ws.recv()
         raise KeyError("no such room")
@@ -486,7 +482,8 @@ def test_the_front_end_decodes_batches_as_the_kernel_encodes_them():
     assert decoded[8][8:10] == [1006, "no close frame"] and decoded[0][0] == 5
 
 
-def test_handshake_view_accepts_what_the_client_offered(kit):
+@pytest.mark.usefixtures("clean_kit")
+def test_handshake_view_accepts_what_the_client_offered():
     """A negotiated extension and subprotocol are valid (RFC 6455 §4.1): the view checks against the offer."""
     srv = wskit.EchoServer(compression="deflate", subprotocols=["chat"])
     client = wskit.connect(srv.url, compression="deflate", subprotocols=["chat"])

@@ -16,11 +16,14 @@ from typing import Any
 
 from websockets.asyncio.client import ClientConnection
 from websockets.asyncio.server import ServerConnection
+from websockets.client import ClientProtocol
 from websockets.frames import Close, Frame, Opcode
 from websockets.http11 import Request as WSRequest
 from websockets.http11 import Response as WSResponse
+from websockets.server import ServerProtocol
 
 from ..codec.handshake import Headers, Request, Response
+from ..codec.kinds import RecordKind
 from .log import MAX_TARGET, RECORD_OVERHEAD, TrafficLog, redact
 
 __all__ = [
@@ -32,7 +35,7 @@ __all__ = [
     "to_response",
 ]
 
-#: What this module reaches inside ``websockets`` that is not its documented API: (where, attribute, the
+#: What this module overrides inside ``websockets`` that is not its documented API: (where, attribute, the
 #: parameters it must take). ``pyproject.toml`` pins ``websockets`` below the next untested major, and
 #: ``tests/live/test_private_hooks.py`` runs :func:`check_private_hooks`, which names any that moved.
 PRIVATE_HOOKS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
@@ -44,8 +47,8 @@ PRIVATE_HOOKS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("websockets.client.ClientProtocol", "process_response", ("self", "response")),
     ("websockets.asyncio.connection.Connection", "connection_lost", ("self", "exc")),
 )
-#: Instance attributes read on a live protocol.
-PRIVATE_ATTRIBUTES = ("handshake_exc", "send_frame", "recv_frame", "data_to_send", "receive_data")
+#: Instance attributes read on a live protocol (and ``uri.resource_name`` on a client's).
+PRIVATE_ATTRIBUTES = ("handshake_exc",)
 
 
 def check_private_hooks() -> None:
@@ -105,117 +108,104 @@ def to_response(response: WSResponse) -> Response:
     )
 
 
-class _Logged:
-    """Mixin: log every frame of a ``websockets`` asyncio connection."""
+_TEXT, _BINARY, _CONT = Opcode.TEXT, Opcode.BINARY, Opcode.CONT
 
-    protocol: Any
-    wskit_log: TrafficLog
-    wskit_conn: int
 
-    def wskit_attach(self, log: TrafficLog, conn: int) -> None:
-        self.wskit_log = log
-        self.wskit_conn = conn
-        self.wskit_opened = False
-        # direction → (first opcode, the start of the payload kept, size so far, frames so far)
-        self._wskit_partial: dict[str, tuple[Opcode, bytes, int, int]] = {}
-        send_frame, recv_frame = self.protocol.send_frame, self.protocol.recv_frame
-        # The fast path, taken by almost every frame: a whole message in one frame. It appends a raw
-        # tuple that the log turns into a Record only when read (TrafficLog._materialize), and it is
-        # written out twice, sent and received, so that each frame costs one Python call: the benchmark
-        # holds wskit's echo within 10% of a bare websockets server.
-        records, clock = log._records, time.perf_counter
-        keep, maxlen, append, overhead = log.max_data, log._records.maxlen, log._records.append, RECORD_OVERHEAD
-        text, binary = Opcode.TEXT, Opcode.BINARY
+class _Tap:
+    """What a logged protocol knows: its log, its connection number, its connection, and what it has seen.
 
-        def logged_send_frame(frame: Frame) -> None:
-            send_frame(frame)
-            opcode = frame.opcode
-            if frame.fin and (opcode is binary or opcode is text):
-                data = frame.data
-                head = data[:keep] if data.__class__ is bytes else bytes(data[:keep])
-                entry = (clock(), "sent", "TEXT" if opcode is text else "BINARY", len(data), head, conn)
-                cost = overhead + len(head)
-                if len(records) >= maxlen or log._held + cost > log.max_bytes:
-                    log._make_room(cost)
-                append(entry)
-                log._held += cost
-                if log._watchers:
-                    log._wake(entry)
-            else:
-                self.wskit_frame(frame, "sent")
+    One attribute on the protocol (``protocol.wskit``): a third new attribute on a ``websockets`` protocol
+    turns its instance dict from a shared-key table into a 1.5 KB one of its own, for every connection.
+    """
 
-        def logged_recv_frame(frame: Frame) -> None:
-            # Logged before the protocol reacts, so a ping comes before its pong.
-            opcode = frame.opcode
-            if frame.fin and (opcode is binary or opcode is text) and "received" not in self._wskit_partial:
-                data = frame.data
-                head = data[:keep] if data.__class__ is bytes else bytes(data[:keep])
-                entry = (clock(), "received", "TEXT" if opcode is text else "BINARY", len(data), head, conn)
-                cost = overhead + len(head)
-                if len(records) >= maxlen or log._held + cost > log.max_bytes:
-                    log._make_room(cost)
-                append(entry)
-                log._held += cost
-                if log._watchers:
-                    log._wake(entry)
-            else:
-                self.wskit_frame(frame, "received")
-            recv_frame(frame)
+    __slots__ = ("answered", "conn", "connection", "log", "opened", "partial")
 
-        self.protocol.send_frame = logged_send_frame
-        self.protocol.recv_frame = logged_recv_frame
+    def __init__(self, log: TrafficLog, conn: int, connection: Any) -> None:
+        self.log = log
+        self.conn = conn
+        self.connection = connection  # the asyncio connection that owns the protocol
+        self.opened = False  # the handshake succeeded (then the end of the connection is logged)
+        self.answered = False  # a server sent its HTTP response
+        # direction → (first opcode, the start of the payload kept, size so far, frames so far), while a
+        # message is in fragments; made for the first fragmented message only
+        self.partial: dict[str, tuple[Opcode, bytes, int, int]] | None = None
 
-        data_to_send = self.protocol.data_to_send
 
-        def counted_data_to_send() -> list[bytes]:
-            chunks = data_to_send()
-            for chunk in chunks:
-                log.bytes_sent += len(chunk)
-            return chunks
+class _LoggedProtocol:
+    """Mixin for a ``websockets`` sans-I/O protocol: log every frame it parses or sends, count every byte.
 
-        self.protocol.data_to_send = counted_data_to_send
+    :meth:`_Logged.wskit_attach` makes a connection's protocol an instance of a subclass with this mixin
+    (``protocol.__class__ = ...``: the same object, the same layout) and gives it one attribute, ``wskit``
+    (a :class:`_Tap`), so that a connection costs about 150 bytes here, not a closure per hook. Every frame
+    the protocol parses passes through ``recv_frame``, every frame it sends through ``send_frame``, the bytes
+    through ``data_to_send`` and ``receive_data``.
+    """
 
-        receive_data = self.protocol.receive_data
+    wskit: _Tap
 
-        def counted_receive_data(data: bytes) -> None:
-            log.bytes_received += len(data)
-            receive_data(data)
+    def send_frame(self, frame: Frame) -> None:
+        super().send_frame(frame)  # type: ignore[misc]
+        self.wskit_log_frame(frame, "sent")
 
-        self.protocol.receive_data = counted_receive_data
+    def recv_frame(self, frame: Frame) -> None:
+        self.wskit_log_frame(frame, "received")  # before the protocol reacts, so a ping comes before its pong
+        super().recv_frame(frame)  # type: ignore[misc]
+
+    def data_to_send(self) -> list[bytes]:
+        chunks = super().data_to_send()  # type: ignore[misc]
+        log = self.wskit.log
+        for chunk in chunks:
+            log.bytes_sent += len(chunk)
+        return chunks
+
+    def receive_data(self, data: bytes | bytearray) -> None:
+        self.wskit.log.bytes_received += len(data)
+        super().receive_data(data)  # type: ignore[misc]
+
+    def wskit_log_frame(self, frame: Frame, direction: str) -> None:
+        """Log one frame: a message in one frame as a raw entry (made a Record when read), the others by hand."""
+        tap, opcode = self.wskit, frame.opcode
+        whole = frame.fin and (opcode is _TEXT or opcode is _BINARY)
+        if whole and (tap.partial is None or direction not in tap.partial):
+            log, data = tap.log, frame.data
+            head = data[: log.max_data]
+            if head.__class__ is not bytes:
+                head = bytes(head)  # a bytearray or memoryview would keep (and follow) the whole buffer
+            kind = RecordKind.TEXT if opcode is _TEXT else RecordKind.BINARY
+            log._append((time.perf_counter(), direction, kind, len(data), head, tap.conn), RECORD_OVERHEAD + len(head))
+        else:
+            self.wskit_frame(frame, direction)
 
     def wskit_frame(self, frame: Frame, direction: str) -> None:
-        log, conn, opcode = self.wskit_log, self.wskit_conn, frame.opcode
+        """Log a fragment, a control frame, or a message that breaks the rules, through :meth:`TrafficLog.add`."""
+        tap, opcode = self.wskit, frame.opcode
+        log, conn = tap.log, tap.conn
         size = len(frame.data)
         keep = log.max_data
-        if opcode is Opcode.TEXT or opcode is Opcode.BINARY or opcode is Opcode.CONT:
-            partial = self._wskit_partial
-            if frame.fin and opcode is not Opcode.CONT:  # the common case: a whole message in one frame
-                head = bytes(frame.data[:keep])  # copy only what the log keeps
-                if opcode is Opcode.TEXT:
-                    log.add(direction, "TEXT", size=size, conn=conn, data=head.decode("utf-8", errors="replace"))
-                else:
-                    log.add(direction, "BINARY", size=size, conn=conn, data=head)
-                return
-            if opcode is Opcode.CONT:
+        if opcode is _TEXT or opcode is _BINARY or opcode is _CONT:
+            if tap.partial is None:
+                tap.partial = {}
+            partial = tap.partial
+            if opcode is _CONT:
                 if direction not in partial:  # the peer broke the rules: show it as is
-                    log.add(direction, "CONT", size=size, conn=conn, data=bytes(frame.data[:keep]),
+                    log.add(direction, RecordKind.CONT, size=size, conn=conn, data=bytes(frame.data[:keep]),
                             info="continuation with no message to continue")
                     return
                 first, head, total, frames = partial.pop(direction)
-            else:
+            else:  # the first fragment, or (the peer broke the rules) a new message while one is in fragments
                 first, head, total, frames = opcode, b"", 0, 0
             if len(head) < keep:
-                head += bytes(frame.data[: keep - len(head)])
+                head += bytes(frame.data[: keep - len(head)])  # copy only what the log keeps
             total, frames = total + size, frames + 1
             if not frame.fin:
                 partial[direction] = (first, head, total, frames)
                 return
             info = f"{frames} frames" if frames > 1 else ""
-            if first is Opcode.TEXT:
-                log.add(direction, "TEXT", size=total, conn=conn, info=info,
+            if first is _TEXT:
+                log.add(direction, RecordKind.TEXT, size=total, conn=conn, info=info,
                         data=head.decode("utf-8", errors="replace"))
             else:
-                log.add(direction, "BINARY", size=total, conn=conn, info=info, data=head)
+                log.add(direction, RecordKind.BINARY, size=total, conn=conn, info=info, data=head)
         elif opcode is Opcode.CLOSE:
             data = bytes(frame.data)
             try:
@@ -223,17 +213,74 @@ class _Logged:
                 code, reason = close.code, close.reason
             except Exception:  # an invalid close frame is still logged
                 code, reason = None, "invalid close payload"
-            log.add(direction, "CLOSE", size=size, conn=conn, data=data, code=code, info=reason)
+            log.add(direction, RecordKind.CLOSE, size=size, conn=conn, data=data, code=code, info=reason)
         else:
-            log.add(direction, opcode.name, size=size, conn=conn, data=bytes(frame.data))
+            log.add(direction, RecordKind(opcode.name), size=size, conn=conn, data=bytes(frame.data))
+
+
+class _LoggedServerProtocol(_LoggedProtocol, ServerProtocol):
+    """A server's protocol that also logs its answer to the handshake: ``OPEN``, or ``REJECTED`` with the status.
+
+    Refusals are logged where the response goes out, so that those websockets makes before any handler could see
+    the request (a header line too long: 431) are logged too.
+    """
+
+    def send_response(self, response: WSResponse) -> None:
+        super().send_response(response)
+        tap = self.wskit
+        tap.answered = True
+        if response.status_code == 101:
+            tap.opened = True
+            request = tap.connection.request
+            tap.log.add("event", RecordKind.OPEN, conn=tap.conn, info=_target(request.path) if request else "")
+        else:
+            body = bytes(response.body or b"").decode("utf-8", "replace").strip()
+            tap.log.add("event", RecordKind.REJECTED, conn=tap.conn, code=response.status_code, info=body)
+
+
+class _LoggedClientProtocol(_LoggedProtocol, ClientProtocol):
+    """A client's protocol that also logs the server's 101 as ``OPEN``."""
+
+    def process_response(self, response: WSResponse) -> None:
+        # Runs as the 101 is parsed, before any frame that came with it.
+        super().process_response(response)  # raises if the handshake is refused
+        tap = self.wskit
+        tap.opened = True
+        tap.log.add("event", RecordKind.OPEN, conn=tap.conn, info=_target(self.uri.resource_name))
+
+
+_LOGGED_PROTOCOLS: dict[type, type] = {ServerProtocol: _LoggedServerProtocol, ClientProtocol: _LoggedClientProtocol}
+
+
+class _Logged:
+    """Mixin: log every frame of a ``websockets`` asyncio connection (through its protocol: _LoggedProtocol)."""
+
+    protocol: Any
+
+    def wskit_attach(self, log: TrafficLog, conn: int) -> None:
+        """Log this connection's traffic in ``log``, as connection number ``conn``."""
+        protocol = self.protocol
+        protocol.__class__ = _LOGGED_PROTOCOLS[type(protocol)]
+        protocol.wskit = _Tap(log, conn, self)
+
+    @property
+    def wskit_log(self) -> TrafficLog:
+        """The log of this connection's traffic."""
+        return self.protocol.wskit.log
+
+    @property
+    def wskit_conn(self) -> int:
+        """The connection number in the log (0 on a client)."""
+        return self.protocol.wskit.conn
 
     def connection_lost(self, exc: Exception | None) -> None:
         super().connection_lost(exc)  # type: ignore[misc]
-        if self.wskit_opened:
-            self.wskit_log.add(
+        tap = self.protocol.wskit
+        if tap.opened:
+            tap.log.add(
                 "event",
-                "CLOSED",
-                conn=self.wskit_conn,
+                RecordKind.CLOSED,
+                conn=tap.conn,
                 code=self.close_code,  # type: ignore[attr-defined]
                 info=self.close_reason or "",  # type: ignore[attr-defined]
             )
@@ -242,50 +289,20 @@ class _Logged:
 class LoggedServerConnection(_Logged, ServerConnection):
     """A server-side connection that logs its traffic, and every refusal with its status.
 
-    Refusals are logged where the response goes out, so that those websockets
-    makes before any handler could see the request (a header line too long:
-    431) are logged too; a connection dropped with no answer at all (bytes that
-    are not HTTP, a handshake slower than the open timeout) is logged when it closes.
+    A connection dropped with no answer at all (bytes that are not HTTP, a handshake slower than the open timeout)
+    is logged when it closes.
     """
-
-    def wskit_attach(self, log: TrafficLog, conn: int) -> None:
-        super().wskit_attach(log, conn)
-        self.wskit_answered = False
-        send_response = self.protocol.send_response
-
-        def logged_send_response(response: WSResponse) -> None:
-            send_response(response)
-            self.wskit_answered = True
-            if response.status_code == 101:
-                self.wskit_opened = True
-                log.add("event", "OPEN", conn=conn, info=_target(self.request.path) if self.request else "")
-            else:
-                body = bytes(response.body or b"").decode("utf-8", "replace").strip()
-                log.add("event", "REJECTED", conn=conn, code=response.status_code, info=body)
-
-        self.protocol.send_response = logged_send_response
 
     def connection_lost(self, exc: Exception | None) -> None:
         super().connection_lost(exc)
-        if not self.wskit_answered:
+        tap = self.protocol.wskit
+        if not tap.answered:
             why = self.protocol.handshake_exc
-            self.wskit_log.add(
-                "event", "REJECTED", conn=self.wskit_conn,
+            tap.log.add(
+                "event", RecordKind.REJECTED, conn=tap.conn,
                 info=f"closed with no HTTP answer: {why}" if why else "closed before the handshake was complete",
             )
 
 
 class LoggedClientConnection(_Logged, ClientConnection):
     """A client-side connection that logs its traffic."""
-
-    def wskit_attach(self, log: TrafficLog, conn: int) -> None:
-        super().wskit_attach(log, conn)
-        process_response = self.protocol.process_response
-
-        def logged_process_response(response: WSResponse) -> None:
-            # Runs as the 101 is parsed, before any frame that came with it.
-            process_response(response)  # raises if the handshake is refused
-            self.wskit_opened = True
-            log.add("event", "OPEN", conn=conn, info=_target(self.protocol.uri.resource_name))
-
-        self.protocol.process_response = logged_process_response

@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
 from ..codec.handshake import Headers, Request, Response
+from ..codec.kinds import CONTROL_KINDS, DATA_KINDS, RecordKind
 
 __all__ = [
     "CONTROL_OPCODES",
@@ -35,6 +36,7 @@ __all__ = [
     "REDACTED",
     "Handshake",
     "Record",
+    "RecordKind",
     "TrafficLog",
     "redact",
     "redact_header",
@@ -42,8 +44,10 @@ __all__ = [
     "summarize_response",
 ]
 
-DATA_OPCODES = ("TEXT", "BINARY", "MESSAGE")  # MESSAGE: an Engine.IO packet carrying Socket.IO
-CONTROL_OPCODES = ("PING", "PONG", "CLOSE")
+#: The record kinds of messages (``MESSAGE``: an Engine.IO packet carrying Socket.IO) and of control frames.
+DATA_OPCODES = (RecordKind.TEXT, RecordKind.BINARY, RecordKind.MESSAGE)
+CONTROL_OPCODES = (RecordKind.PING, RecordKind.PONG, RecordKind.CLOSE)
+_KINDS: dict[str, RecordKind] = dict(RecordKind.__members__)  # a name (or the member itself) → the member
 ARROWS = {"sent": "→", "received": "←", "event": "•"}
 
 #: What a secret is replaced with.
@@ -171,8 +175,11 @@ class Record(NamedTuple):
     Attributes:
         time: seconds since the log started.
         direction: ``"sent"``, ``"received"`` or ``"event"``.
-        opcode: ``TEXT``, ``BINARY``, ``PING``, ``PONG``, ``CLOSE`` for
-            frames; ``OPEN``, ``CLOSED``, ``REJECTED``, ``ERROR`` for events.
+        opcode: what the record is, a :class:`~wskit.codec.kinds.RecordKind` (a
+            string enum: ``r.opcode == "TEXT"`` works): ``TEXT``, ``BINARY``,
+            ``PING``, ``PONG``, ``CLOSE`` for frames; Engine.IO packet types
+            (``MESSAGE``...) for Socket.IO; ``OPEN``, ``CLOSED``, ``REJECTED``,
+            ``ERROR``, ``NOTE``, ``RECONNECTING`` for events.
         size: payload size in bytes (a fragmented message counts whole).
         data: the payload: ``str`` for text, ``bytes`` otherwise (only its
             start, for a message bigger than the log's ``max_data``).
@@ -184,7 +191,7 @@ class Record(NamedTuple):
 
     time: float
     direction: str
-    opcode: str
+    opcode: RecordKind
     size: int = 0
     data: str | bytes | None = None
     conn: int = 0
@@ -194,19 +201,19 @@ class Record(NamedTuple):
     @property
     def is_data(self) -> bool:
         """A text or binary message."""
-        return self.opcode in DATA_OPCODES
+        return self.opcode in DATA_KINDS
 
     @property
     def is_control(self) -> bool:
         """A ping, pong or close frame."""
-        return self.opcode in CONTROL_OPCODES
+        return self.opcode in CONTROL_KINDS
 
     def preview(self, width: int = 48) -> str:
         """The payload (or event details) in one short line."""
-        if self.opcode == "CLOSE" or self.direction == "event":
+        if self.opcode == RecordKind.CLOSE or self.direction == "event":
             lines = self.info.strip().splitlines() or [""]
             # a traceback says most in its last line; anything else in its first
-            detail = lines[-1] if self.opcode == "ERROR" else lines[0]
+            detail = lines[-1] if self.opcode == RecordKind.ERROR else lines[0]
             text = f"{'' if self.code is None else self.code} {detail}".strip()
         elif isinstance(self.data, bytes):
             text = self.data.hex(" ")
@@ -297,6 +304,9 @@ class TrafficLog:
     summary (:func:`summarize_request`) counts at most about 64 KB (a usual
     one about 2 KB), a record at most ``RECORD_OVERHEAD + 4 * (max_data +
     max_info)`` bytes (about 9 KB with the defaults; a frame about 600 B).
+    Whatever the number of connections: an idle one adds its ``OPEN`` record
+    and handshake summary, inside these bounds, and a small object on its own
+    protocol (under 256 B, freed with it; ``tests/live/test_log_memory.py``).
     """
 
     def __init__(
@@ -329,7 +339,12 @@ class TrafficLog:
         self._lock = threading.Lock()  # for readers and (un)subscribing; the loop's writer never takes it
         self._waiters: tuple[_Waiter, ...] = ()  # replaced, never mutated: the writer iterates without a lock
         self._subscribers: tuple[Callable[[Record], None], ...] = ()
-        self._watchers = 0  # waiters + subscribers: one attribute for the per-frame path to test
+        self._watchers = 0  # waiters + subscribers: one attribute for each append to test
+
+    @property
+    def maxlen(self) -> int:
+        """Records kept at most."""
+        return self._records.maxlen  # type: ignore[return-value]
 
     @property
     def held_bytes(self) -> int:
@@ -355,10 +370,12 @@ class TrafficLog:
             self.dropped += 1
 
     def _append(self, entry: Any, cost: int) -> None:
-        """Append a raw entry or a record: the one way in (the per-frame path inlines it)."""
+        """Append a raw entry (of a message in one frame, see :meth:`_materialize`) or a record: the one way in."""
         records = self._records
         if len(records) >= records.maxlen or self._held + cost > self.max_bytes:
             self._make_room(cost)
+            if not records.maxlen:  # TrafficLog(0) keeps counts only: the entry is not kept, so it holds nothing
+                cost = 0
         records.append(entry)
         self._held += cost
         if self._watchers:
@@ -374,7 +391,7 @@ class TrafficLog:
     def add(
         self,
         direction: str,
-        opcode: str,
+        opcode: RecordKind | str,
         size: int = 0,
         data: str | bytes | None = None,
         conn: int = 0,
@@ -384,7 +401,13 @@ class TrafficLog:
         """Append a record stamped with the current time; wake waiters and subscribers.
 
         An event's ``info`` is redacted (:func:`redact`); every ``info`` is cut to ``max_info``.
+
+        Raises:
+            ValueError: ``opcode`` is not a :class:`~wskit.codec.kinds.RecordKind` (or the name of one).
         """
+        kind = _KINDS.get(opcode)
+        if kind is None:
+            raise ValueError(f"{opcode!r} is not a record kind; one of {', '.join(RecordKind)}")
         if data is not None and len(data) > self.max_data:
             data = data[: self.max_data]
         if data is not None and data.__class__ is not str and data.__class__ is not bytes:
@@ -393,22 +416,23 @@ class TrafficLog:
             if direction == "event":
                 info = redact(info)
             info = self._bound_info(info)
-        record = Record(time.perf_counter() - self.started, direction, opcode, size, data, conn, code, info)
+        record = Record(time.perf_counter() - self.started, direction, kind, size, data, conn, code, info)
         self._append(record, RECORD_OVERHEAD + _text_cost(data) + _text_cost(info))
         return record
 
     def _materialize(self, entry: Any) -> Record:
         """A :class:`Record` from a raw entry of the per-frame path (or the record itself).
 
-        The connections append ``(clock, direction, opcode, size, payload start, conn)`` tuples for every
-        whole message: the relative time, the text decoding and the copy to ``bytes`` are done here, when
-        someone reads the log, not on the path of every frame.
+        The connections append ``(clock, direction, kind, size, payload start, conn)`` tuples for a message
+        that came in one frame (the usual message; fragments and control frames go through :meth:`add`): the
+        relative time, the text decoding and the copy to ``bytes`` are done here, when the log is read or a
+        subscriber is called.
         """
         if entry.__class__ is Record:
             return entry
         clock, direction, opcode, size, data, conn = entry
         data = bytes(data)
-        if opcode == "TEXT":
+        if opcode is RecordKind.TEXT:
             data = data.decode("utf-8", "replace")
         return Record(clock - self.started, direction, opcode, size, data, conn, None, "")
 
@@ -426,7 +450,7 @@ class TrafficLog:
                 callback(record)
             except Exception as exc:  # a broken viewer must not break the traffic
                 self.unsubscribe(callback)
-                self.add("event", "ERROR", info=f"log subscriber {callback!r} failed: {exc!r}")
+                self.add("event", RecordKind.ERROR, info=f"log subscriber {callback!r} failed: {exc!r}")
 
     def add_handshake(self, conn: int, request: Request, response: Response) -> Handshake:
         """Append a handshake, as a bounded and redacted summary (:func:`summarize_request`)."""
@@ -547,6 +571,11 @@ class TrafficLog:
     def subscribers(self) -> int:
         """How many callbacks follow this log."""
         return len(self._subscribers)
+
+    @property
+    def waiting(self) -> int:
+        """How many calls of :meth:`wait_for` are waiting now."""
+        return len(self._waiters)
 
     def clear(self) -> None:
         """Forget every record and handshake."""

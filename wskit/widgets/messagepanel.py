@@ -23,6 +23,7 @@ from typing import Any
 import anywidget
 import traitlets
 
+from ..codec.kinds import CONTROL_KINDS, RecordKind
 from ..codec.socketio import InvalidPacket, decode_engineio, describe
 from ._pump import PUMP, Feed, cell_site, replace
 from .browserclient import _STATIC
@@ -34,7 +35,9 @@ __all__ = [
 FILTERS = ("All", "Sent", "Received", "Control")
 KINDS = ("text", "JSON", "hex bytes")
 MAX_BATCH_BYTES = 256 * 1024  # per widget message; a backlog goes out over the next ticks
-CONTROL = ("PING", "PONG", "CLOSE")
+CONTROL = tuple(sorted(CONTROL_KINDS))  # the "Control" filter, here and (through the model) in the browser
+_KINDS: dict[str, RecordKind] = dict(RecordKind.__members__)
+_CONNECTION_EVENTS = (RecordKind.OPEN, RecordKind.CLOSED, RecordKind.REJECTED)  # what changes a server's badge
 _SECRET = re.compile(r"((?:^|[?&])(?:token|access_token|auth|password|key|secret)=)[^&#\s]*", re.IGNORECASE)
 
 
@@ -188,7 +191,7 @@ def har(records: list[Any], handshakes: list[Any], started_wall: float, title: s
     shakes = {h.conn: h for h in handshakes}
     entries = []
     for conn, rows in by_conn.items():
-        opened = next((r.time for r in rows if r.opcode == "OPEN"), rows[0].time)
+        opened = next((r.time for r in rows if r.opcode == RecordKind.OPEN), rows[0].time)
         shake = shakes.get(conn)
         request = {"method": "GET", "url": title, "httpVersion": "HTTP/1.1", "headers": [], "queryString": [],
                    "cookies": [], "headersSize": -1, "bodySize": 0}
@@ -203,12 +206,13 @@ def har(records: list[Any], handshakes: list[Any], started_wall: float, title: s
                             headers=[{"name": k, "value": v} for k, v in shake.response.headers.items()])
         messages = []
         for r in rows:
-            if r.direction == "event" or r.opcode not in ("TEXT", "BINARY", "MESSAGE", "PING", "PONG", "CLOSE"):
+            kind = _KINDS.get(r.opcode)
+            opcode = None if kind is None or kind is RecordKind.CONT else kind.frame_opcode
+            if r.direction == "event" or opcode is None:
                 continue
-            opcode = {"TEXT": 1, "MESSAGE": 1, "BINARY": 2, "CLOSE": 8, "PING": 9, "PONG": 10}[r.opcode]
             data = r.data.hex() if isinstance(r.data, bytes) else (r.data or "")
             messages.append({"type": "send" if r.direction == "sent" else "receive",
-                             "time": started_wall + r.time, "opcode": opcode, "data": data})
+                             "time": started_wall + r.time, "opcode": int(opcode), "data": data})
         entries.append({
             "startedDateTime": datetime.datetime.fromtimestamp(started_wall + opened, datetime.UTC).isoformat(),
             "time": (rows[-1].time - opened) * 1000, "request": request, "response": response, "cache": {},
@@ -255,6 +259,7 @@ class MessagePanel(anywidget.AnyWidget):
     max_rows = traitlets.Int(100_000).tag(sync=True)
     started_wall = traitlets.Float(0.0).tag(sync=True)
     actions = traitlets.List(traitlets.Unicode()).tag(sync=True)  # which of send/connect/disconnect work
+    control_kinds = traitlets.List(traitlets.Unicode(), default_value=[k.value for k in CONTROL]).tag(sync=True)
 
     def __init__(
         self,
@@ -324,12 +329,12 @@ class MessagePanel(anywidget.AnyWidget):
             self.unsent_dropped += max(0, len(unsent) + len(records) - unsent.maxlen)
             unsent.extend(records)
         for record in records:
-            if record.direction == "event" or record.opcode == "CLOSE":
+            if record.direction == "event" or record.opcode == RecordKind.CLOSE:
                 if record.conn and not self.server:
                     self.server = True
-                if record.opcode == "OPEN":
+                if record.opcode == RecordKind.OPEN:
                     self.open_connections.add(record.conn)
-                elif record.opcode == "CLOSED":
+                elif record.opcode == RecordKind.CLOSED:
                     self.open_connections.discard(record.conn)
                 self._update_state(record)
 
@@ -369,19 +374,19 @@ class MessagePanel(anywidget.AnyWidget):
 
     def _update_state(self, record: Any) -> None:
         if record.conn != 0:  # a server: one badge for all connections
-            if record.opcode in ("OPEN", "CLOSED", "REJECTED"):
+            if record.opcode in _CONNECTION_EVENTS:
                 self.state = "listening"
                 self.state_detail = f"{len(self.open_connections)} open"
             return
-        if record.opcode == "OPEN":
+        if record.opcode == RecordKind.OPEN:
             self.state, self.state_detail = "open", ""
-        elif record.opcode == "CLOSE" and self.state == "open":
+        elif record.opcode == RecordKind.CLOSE and self.state == "open":
             self.state = "closing"
             self.state_detail = f"{record.code or ''} {record.info}".strip()
-        elif record.opcode == "CLOSED":
+        elif record.opcode == RecordKind.CLOSED:
             self.state = "closed"
             self.state_detail = f"{record.code or ''} {record.info}".strip()
-        elif record.opcode == "REJECTED":
+        elif record.opcode == RecordKind.REJECTED:
             self.state, self.state_detail = "refused", f"HTTP {record.code}"
 
     def flush(self, timeout: float = 30.0) -> None:

@@ -8,7 +8,6 @@
 const ROW_HEIGHT = 20;
 const OVERSCAN = 8;
 const [SEQ, TIME, DIR, OPCODE, SIZE, DATA, ENC, CONN, CODE, INFO, DECODED, SINCE] = [...Array(12).keys()];
-const CONTROL = new Set(["PING", "PONG", "CLOSE"]);
 const ARROW = { sent: "↑", received: "↓", event: "•" };
 const stores = new WeakMap();
 
@@ -305,6 +304,7 @@ function initialize({ model }) {
 }
 
 function render({ model, el }) {
+  const CONTROL = new Set(model.get("control_kinds")); // the kernel's wskit.codec.kinds.CONTROL_KINDS
   addStyle();
   const store = storeOf(model);
   el.classList.add("wskit-message-panel", "wskit-mp");
