@@ -19,7 +19,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .client import AsyncClient, Client, HandshakeRefused, aconnect, backoff_delay, connect, logged_connect
     from .errors import LiveError
     from .faults import EchoProcess, FaultProxy
-    from .log import Handshake, Record, TrafficLog
+    from .log import Handshake, Record, RecordKind, TrafficLog
     from .loop import live_objects, stop_all
     from .nginx import Nginx, NginxConfigError, NginxError, NginxMissing
     from .node import NodeMissing, NodeSocketIOServer
@@ -46,6 +46,7 @@ _WHERE = {  # each name and the submodule it comes from, imported on first use (
     "FaultProxy": ".faults",
     "Handshake": ".log",
     "Record": ".log",
+    "RecordKind": ".log",
     "TrafficLog": ".log",
     "live_objects": ".loop",
     "stop_all": ".loop",
@@ -90,6 +91,7 @@ __all__ = [
     "ConnectionClosed",
     "RawSocket",
     "Record",
+    "RecordKind",
     "Server",
     "TrafficLog",
     "aconnect",

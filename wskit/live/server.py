@@ -210,7 +210,11 @@ class Server(_loop.LiveObject):
     @property
     def connections(self) -> int:
         """How many WebSocket connections are open now."""
-        return len(self._server.connections) if self._server is not None else 0
+        server = self._server
+        if server is None:
+            return 0
+        open_ = websockets.protocol.State.OPEN  # a copy first: the loop thread changes the set meanwhile
+        return sum(1 for ws in _all_connections(server) if ws.protocol.state is open_)
 
     def stop(self, timeout: float = 5.0) -> None:
         """Stop listening and close every connection with 1001 (going away).
