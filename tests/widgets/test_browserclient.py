@@ -14,7 +14,7 @@ ROOT = Path(__file__).parent.parent.parent
 
 def test_a_websocket_client_for_a_kernel_server():
     client = BrowserClient("ws://127.0.0.1:8765/chat?name=me", autoconnect=False)
-    assert (client.kind, client.port, client.path, client.route) == ("websocket", 8765, "/chat?name=me", "auto")
+    assert (client.transport, client.port, client.path, client.route) == ("websocket", 8765, "/chat?name=me", "auto")
     assert client.socketio_esm == "" and client.events == []
     client.events = [{"type": "open", "readyState": 1}, {"type": "message", "data": "hi"}]
     assert client.of_type("message") == [{"type": "message", "data": "hi"}]
@@ -23,7 +23,7 @@ def test_a_websocket_client_for_a_kernel_server():
 
 def test_a_socketio_client_carries_the_bundled_library():
     client = BrowserClient("http://127.0.0.1:9000", on_connect=[("join", ["lobby"])], auth={"name": "me"})
-    assert client.kind == "socket.io" and client.on_connect == [["join", ["lobby"]]]
+    assert client.transport == "socket.io" and client.on_connect == [["join", ["lobby"]]]
     assert client.socketio_esm.startswith("/*!\n * Socket.IO v") and "export{" in client.socketio_esm.replace(" ", "")
 
 

@@ -69,7 +69,7 @@ class BrowserClient(anywidget.AnyWidget):
 
     _esm = (_STATIC / "browser_client.js").read_text()
 
-    kind = traitlets.Unicode("websocket").tag(sync=True)
+    transport = traitlets.Unicode("websocket").tag(sync=True)  # "websocket" or "socket.io"
     port = traitlets.Int().tag(sync=True)
     path = traitlets.Unicode("/").tag(sync=True)
     route = traitlets.Enum(("auto", "direct", "proxy"), default_value="auto").tag(sync=True)
@@ -105,7 +105,7 @@ class BrowserClient(anywidget.AnyWidget):
         if parsed.query:
             path += "?" + parsed.query
         super().__init__(
-            kind="socket.io" if socketio else "websocket", port=parsed.port, path=path, route=route,
+            transport="socket.io" if socketio else "websocket", port=parsed.port, path=path, route=route,
             autoconnect=autoconnect, auth=auth or {}, on_connect=[list(item) for item in on_connect or []],
             event=event,
             socketio_esm=(_STATIC / "socket.io.esm.min.js").read_text() if socketio else "",
@@ -136,24 +136,28 @@ class BrowserClient(anywidget.AnyWidget):
             return False
         return True
 
-    def send(self, text: str) -> None:
-        """Ask the browser to send ``text`` (a WebSocket message, or a Socket.IO ``event``)."""
-        self.send_custom("send", text=text)
+    def send_text(self, text: str) -> None:
+        """Ask the browser to send ``text`` (a WebSocket message, or a Socket.IO ``event``).
+
+        (Not ``send``: that is ``Widget.send(content, buffers)``, a message to the front end.)
+        """
+        self._ask("send", text=text)
 
     def close_connection(self) -> None:
         """Ask the browser to close the connection."""
-        self.send_custom("close")
+        self._ask("close")
 
     def connect(self) -> None:
         """Ask the browser to (re)connect."""
-        self.send_custom("connect")
+        self._ask("connect")
 
-    def send_custom(self, action: str, **fields: Any) -> None:
-        super().send({"action": action, **fields})
+    def _ask(self, action: str, **fields: Any) -> None:
+        """A custom message to the front end, which acts on it in the browser."""
+        self.send({"action": action, **fields})
 
-    def of_type(self, kind: str) -> list[dict]:
+    def of_type(self, event_type: str) -> list[dict]:
         """The events of one type (``"message"``, ``"close"`` ...)."""
-        return [event for event in self.events if event.get("type") == kind]
+        return [event for event in self.events if event.get("type") == event_type]
 
     def __repr__(self) -> str:
-        return f"BrowserClient({self.kind} to port {self.port}, {len(self.events)} browser events)"
+        return f"BrowserClient({self.transport} to port {self.port}, {len(self.events)} browser events)"

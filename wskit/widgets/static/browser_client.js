@@ -61,13 +61,13 @@ function render({ model, el }) {
   }
 
   async function connect() {
-    const kind = model.get("kind");
-    const target = resolveUrl(model.get("port"), model.get("path"), model.get("route"), kind === "socket.io" ? "http" : "ws");
+    const transport = model.get("transport");
+    const target = resolveUrl(model.get("port"), model.get("path"), model.get("route"), transport === "socket.io" ? "http" : "ws");
     model.set("resolved_url", target.url);
     model.set("resolved_route", target.route);
     model.save_changes();
     $(".wskit-bc-url").textContent = `${target.url} (${target.route})`;
-    if (kind === "socket.io") {
+    if (transport === "socket.io") {
       const blob = new Blob([model.get("socketio_esm")], { type: "text/javascript" });
       const { io } = await import(URL.createObjectURL(blob));
       const path = target.route === "proxy" ? new URL(target.url).pathname.replace(/\/$/, "") + "/socket.io/" : "/socket.io/";
@@ -98,7 +98,7 @@ function render({ model, el }) {
 
   function send(text) {
     if (!socket) return;
-    if (model.get("kind") === "socket.io") socket.emit(model.get("event"), text); else socket.send(text);
+    if (model.get("transport") === "socket.io") socket.emit(model.get("event"), text); else socket.send(text);
     record("sent", { data: text });
   }
 
