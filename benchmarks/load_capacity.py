@@ -38,6 +38,8 @@ import textwrap
 import time
 from pathlib import Path
 
+import psutil
+
 import wskit
 from wskit import load
 
@@ -51,10 +53,7 @@ def raise_fd_limit() -> int:
 
 
 def rss_kib() -> int:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    raise RuntimeError("no VmRSS in /proc/self/status")
+    return psutil.Process().memory_info().rss // 1024
 
 
 def children_cpu() -> float:

@@ -33,6 +33,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+import psutil
+
 from . import loop as _loop
 from .children import ChildProcess, spawn, stop_at_exit
 from .errors import LiveError
@@ -366,25 +368,13 @@ class Nginx(ChildProcess, _loop.LiveObject):
         raise NginxError(f"nginx found no free port in 3 attempts; its last error log:\n{last_log}")
 
     def _listening(self) -> bool:
-        """nginx itself (not whoever else took the port) listens on our port."""
+        """nginx itself (not whoever else took the port) listens on our port (psutil: the master's sockets)."""
         assert self.process is not None
         try:
-            with open("/proc/net/tcp") as table:
-                rows = table.read().splitlines()[1:]
-        except OSError:  # not Linux: settle for "something answers"
-            with socket.socket() as probe:
-                return probe.connect_ex(("127.0.0.1", self.port)) == 0
-        wanted = f"0100007F:{self.port:04X}"
-        inodes = {f"socket:[{f[9]}]" for f in (row.split() for row in rows) if f[1] == wanted and f[3] == "0A"}
-        if not inodes:
+            sockets = psutil.Process(self.process.pid).net_connections(kind="tcp")
+        except psutil.Error:  # gone, or not ours to look at: not listening (yet)
             return False
-        fd_dir = f"/proc/{self.process.pid}/fd"
-        with contextlib.suppress(OSError):
-            for fd in os.listdir(fd_dir):
-                with contextlib.suppress(OSError):
-                    if os.readlink(f"{fd_dir}/{fd}") in inodes:
-                        return True
-        return False
+        return any(s.status == psutil.CONN_LISTEN and s.laddr and s.laddr.port == self.port for s in sockets)
 
     def stop(self, timeout: float = 5.0) -> None:
         """Stop nginx (SIGTERM: fast shutdown; SIGKILL to its process group if it lingers), remove its directory.
