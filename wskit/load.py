@@ -506,7 +506,7 @@ def to_json(result: LoadResult) -> str:
     })
 
 
-def run_in_process(
+def run_in_process(  # the run_async options it passes on the command line, spelled out for help() (on purpose)
     url: str | Sequence[str],
     *,
     phases: Sequence[Phase] = (Phase(5, 10),),

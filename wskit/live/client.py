@@ -479,7 +479,7 @@ class Client(_ClientBase):
         ConnectionRefusedError: nothing listens there.
     """
 
-    def __init__(
+    def __init__(  # the one list of the client's options (shaped like Server's, which has its own)
         self,
         url: str,
         *,
