@@ -365,3 +365,34 @@ def test_rooms_read_from_a_cell_under_join_and_leave_churn():
         stop.set()
         mover.join(10)
     assert errors == 0
+
+
+def test_a_server_that_never_answers_is_refused_clearly_in_bounded_time():
+    """What a round-robin proxy does to long polling, reduced: the request is taken and never answered."""
+    from wskit.live import loop
+
+    held = []
+
+    async def silent(reader, writer):  # reads the HTTP request and says nothing
+        held.append(writer)
+        await reader.read(65536)
+
+    async def start():
+        server = await asyncio.start_server(silent, "127.0.0.1", 0)
+        return server, server.sockets[0].getsockname()[1]
+
+    loop.get_loop()
+    server, port = loop.run(start(), 5)
+    try:
+        started = time.monotonic()
+        with pytest.raises(wskit.SocketIORefused, match=r"within 1 s.*sticky sessions"):
+            wskit.SocketIOClient(f"http://127.0.0.1:{port}", timeout=1, reconnection=False)
+        assert time.monotonic() - started < 4
+        assert wskit.live_objects() == []
+    finally:
+        async def stop():
+            for writer in held:
+                writer.close()
+            server.close()
+
+        loop.run(stop(), 5)

@@ -19,6 +19,7 @@ which :func:`wskit.codec.socketio.describe` decodes.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import inspect
 import itertools
@@ -670,8 +671,19 @@ class SocketIOClient(_loop.LiveObject):
 
     async def _connect(self, auth: Any, transports: list[str] | None) -> None:
         try:
-            await self.sio.connect(self.url, auth=auth, namespaces=self.namespaces, transports=transports,
-                                   wait_timeout=self.timeout)
+            await asyncio.wait_for(
+                self.sio.connect(self.url, auth=auth, namespaces=self.namespaces, transports=transports,
+                                 wait_timeout=self.timeout),
+                self.timeout + 1,
+            )
+        except TimeoutError:  # a server (or a proxy) that takes the request and never answers it
+            with contextlib.suppress(Exception):
+                await self.sio.disconnect()
+            raise SocketIORefused(
+                f"no Socket.IO session with {self.url} within {self.timeout:g} s: the server took the request and "
+                "did not answer. Behind a load balancer, long polling needs sticky sessions (or connect with "
+                "transports=['websocket'])."
+            ) from None
         except socketio.exceptions.ConnectionError as exc:
             await self.sio.disconnect()
             if self._refusals:
