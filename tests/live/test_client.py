@@ -269,7 +269,7 @@ def test_a_peer_that_stops_reading_bounds_what_send_queues():
         for _ in range(400):  # ~100 MiB: far more than websockets' buffer and the kernel's socket buffers
             c.send(chunk)
             sent += 1
-            most_unsent = max(most_unsent, c._core.unsent)
+            most_unsent = max(most_unsent, c.unsent)
     assert most_unsent <= MAX_UNSENT
     assert sent < 400  # it stopped at the bound and said so, instead of queueing 100 MiB
 

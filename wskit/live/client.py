@@ -612,6 +612,15 @@ class Client(_ClientBase):
     stop = close
 
     @property
+    def unsent(self) -> int:
+        """Messages :meth:`send` handed to the loop that are not written yet (at most :data:`MAX_UNSENT`).
+
+        The kit's side of a browser's ``ws.bufferedAmount`` (which counts bytes); the bytes written but not yet
+        taken by the network are ``c.connection.transport.get_write_buffer_size()``.
+        """
+        return self._core.unsent
+
+    @property
     def connect_count(self) -> int:
         """How many times this client has connected (reconnections included); not how many are open."""
         return self._core.connect_count
