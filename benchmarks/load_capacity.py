@@ -14,8 +14,8 @@ Three measurements, each bounded in time, all on 127.0.0.1:
 3. The same echo scenario driven by Artillery (npm, installed under
    benchmarks/artillery from its lock file with ``npm ci --ignore-scripts``)
    and by wskit.load, one after the other: messages per second achieved and
-   CPU seconds used by each generator (target: wskit.load drives at least as
-   many messages per CPU second as Artillery).
+   CPU seconds used by each generator (target, issue 21: wskit.load drives at
+   least twice as many messages per CPU second as Artillery, still timing every echo).
 
 The open-file limit is raised to the hard limit first (scenario 2 needs
 about 10,000 descriptors in each process).
@@ -254,8 +254,8 @@ def scenario_artillery(users: int, messages: int, rate: float) -> None:
         print(f"   {name:<18}{sent:>8,}{timed_text:>14}{wall:>8.1f}{cpu:>8.1f}{sent / wall:>9,.0f}"
               f"{sent / max(cpu, 1e-9):>16,.0f}  {errors or 0}")
     ratio = (summary["sent"] / max(load_cpu, 1e-9)) / (art_sent / max(art_cpu, 1e-9)) if art_sent else float("inf")
-    print(f"   wskit.load / Artillery messages per CPU second: {ratio:.2f} → target ≥ 1: "
-          f"{'MET' if ratio >= 1 else 'MISSED'}")
+    print(f"   wskit.load / Artillery messages per CPU second: {ratio:.2f} → target ≥ 2 (issue 21): "
+          f"{'MET' if ratio >= 2 else 'MISSED'}")
     print("   (Artillery's ws engine only sends; wskit.load also receives, matches and times every echo.)\n")
 
 
