@@ -26,6 +26,7 @@ def test_phase_arrivals():
     assert ramp == sorted(ramp) and ramp[1] - ramp[0] > ramp[-1] - ramp[-2]  # arrivals speed up
 
 
+@pytest.mark.slow  # seconds of real work: not in the quick loop (CI runs it)
 def test_a_clean_run_against_the_echo_server():
     srv = wskit.EchoServer()
     result = load.run(srv.url, phases=[load.Phase(1, 10), load.Phase(1, 10, 30)], messages=8, rate=40,
@@ -59,6 +60,7 @@ def test_a_p99_means_the_same_in_a_load_run_and_in_timing_stats():
     assert stats.p99 == pytest.approx(sorted(samples)[989], rel=1e-3)  # the 990th of 1000: nearest rank
 
 
+@pytest.mark.slow  # seconds of real work: not in the quick loop (CI runs it)
 def test_losses_reordering_and_refusals_are_counted():
     async def lossy(ws):
         async for i, message in aenumerate(ws):

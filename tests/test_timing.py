@@ -126,6 +126,7 @@ def test_diagrams_use_real_header_sizes():
     assert "5 bytes of message, 81 bytes on the wire" in ax.get_title()  # 14+4, 20, 32, 6, 5
 
 
+@pytest.mark.slow  # seconds of real work: not in the quick loop (CI runs it)
 def test_measurements_are_bounded_when_the_echo_never_comes():
     """A server that swallows messages: rtt (on any transport) and throughput stop with TimeoutError, not hang."""
     import asyncio

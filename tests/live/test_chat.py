@@ -9,6 +9,7 @@ import threading
 import time
 import tracemalloc
 
+import pytest
 from websockets.asyncio.client import connect as ws_connect
 
 import wskit
@@ -17,6 +18,7 @@ from wskit.live import loop
 from wskit.live.chat import TOO_SLOW
 
 
+@pytest.mark.slow  # seconds of real work: not in the quick loop (CI runs it)
 def test_two_hundred_thousand_room_joins_leave_no_empty_room():
     chat = wskit.ChatServer()
     count = 200_000
@@ -39,6 +41,7 @@ def test_two_hundred_thousand_room_joins_leave_no_empty_room():
     assert chat._members == {} and chat.rooms == {}  # alice left: nothing at all
 
 
+@pytest.mark.slow  # seconds of real work: not in the quick loop (CI runs it)
 def test_a_member_that_never_reads_is_dropped_with_1013_and_memory_stays_bounded():
     chat = wskit.ChatServer()
     slow = wskit.RawSocket(chat.url, timeout=20)

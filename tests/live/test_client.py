@@ -255,6 +255,7 @@ def test_what_send_queued_goes_out_before_close():
     assert received == [f"last words {i}" for i in range(20)]
 
 
+@pytest.mark.slow  # seconds of real work: not in the quick loop (CI runs it)
 def test_a_peer_that_stops_reading_bounds_what_send_queues():
     from wskit.live.client import MAX_UNSENT
 

@@ -18,6 +18,7 @@ from wskit.live.log import REDACTED, TrafficLog, redact, summarize_request
 # --- bounded in bytes -------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # seconds of real work: not in the quick loop (CI runs it)
 def test_a_full_log_holds_no_more_than_its_stated_bound():
     """Filled with the worst records and handshakes there are (non-ASCII, every limit reached), the memory the log
     holds, measured by tracemalloc, stays under ``max_bytes + max_handshake_bytes`` (the docstring's bound)."""
@@ -80,6 +81,7 @@ def echo_rate(client, count: int = 400) -> float:
     return count / (time.perf_counter() - started)
 
 
+@pytest.mark.slow  # seconds of real work: not in the quick loop (CI runs it)
 def test_a_cell_waiting_on_a_full_log_does_not_slow_the_loop():
     srv = wskit.EchoServer()
     c = wskit.connect(srv.url)

@@ -50,6 +50,7 @@ def hold_idle_connections(url: str, count: int, opened: threading.Event, release
     asyncio.run(main())
 
 
+@pytest.mark.slow  # seconds of real work: not in the quick loop (CI runs it)
 def test_an_idle_connection_costs_the_log_a_bounded_few_hundred_bytes(descriptors):
     srv = wskit.EchoServer(compression=None, ping_interval=None)
     opened, release = threading.Event(), threading.Event()

@@ -180,6 +180,7 @@ def test_many_servers_and_clients_leave_no_logger_and_their_logs_can_be_freed():
     assert [ref for ref in logs if ref() is not None] == []
 
 
+@pytest.mark.slow  # seconds of real work: not in the quick loop (CI runs it)
 def test_the_session_map_forgets_polling_sessions_that_expire():
     import aiohttp
 
@@ -328,6 +329,7 @@ def test_socketio_byte_counts_are_the_bytes_on_the_wire():
     assert (srv.log.bytes_received, srv.log.bytes_sent) == (alice.log.bytes_sent, alice.log.bytes_received)
 
 
+@pytest.mark.slow  # seconds of real work: not in the quick loop (CI runs it)
 def test_rooms_read_from_a_cell_under_join_and_leave_churn():
     """SocketIOServer.rooms is read on the loop (python-socketio's rooms live there): 20,000 reads here, each a
     round trip to the loop (a million would take minutes); zero errors."""
