@@ -10,6 +10,7 @@ import pytest
 
 import wskit
 from wskit.codec import handshake as hs
+from wskit.codec.kinds import RecordKind
 from wskit.live.log import TrafficLog
 
 
@@ -131,6 +132,21 @@ def test_log_subscribers_and_a_broken_one():
     unsubscribe()
     log.add("sent", "TEXT", data="b", size=1)
     assert len(seen) == 2
+
+
+def test_a_raw_subscriber_gets_the_entry_undecoded_and_decodes_it_later():
+    """What the widgets use: the loop thread hands over the per-frame entry as it is; record_of decodes it."""
+    log = TrafficLog()
+    raw, records = [], []
+    log.subscribe(raw.append, raw=True)
+    entry = (time.perf_counter(), "received", RecordKind.TEXT, 5, memoryview(b"hello"), 7)  # as a connection appends
+    log._append(entry, 325)
+    assert raw == [entry]  # nothing decoded on the loop thread while only raw subscribers follow
+    log.subscribe(records.append)
+    log._append(entry, 325)
+    assert raw[-1] is entry and records[-1] == log.record_of(entry)
+    assert (records[-1].data, records[-1].conn, records[-1].opcode) == ("hello", 7, "TEXT")
+    assert log.record_of(records[-1]) is records[-1]  # a record is its own record
 
 
 def test_log_wait_for_times_out():

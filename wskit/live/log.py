@@ -338,7 +338,8 @@ class TrafficLog:
         self.started = time.perf_counter()
         self._lock = threading.Lock()  # for readers and (un)subscribing; the loop's writer never takes it
         self._waiters: tuple[_Waiter, ...] = ()  # replaced, never mutated: the writer iterates without a lock
-        self._subscribers: tuple[Callable[[Record], None], ...] = ()
+        self._subscribers: tuple[tuple[Callable[[Any], None], bool], ...] = ()  # (callback, raw)
+        self._raw_only = True  # every subscriber is raw: no entry needs materializing on the loop thread
         self._watchers = 0  # waiters + subscribers: one attribute for each append to test
 
     @property
@@ -438,19 +439,24 @@ class TrafficLog:
 
     def _update_watchers(self) -> None:
         self._watchers = len(self._waiters) + len(self._subscribers)
+        self._raw_only = all(raw for _, raw in self._subscribers)
 
     def _wake(self, entry: Any) -> None:
         for waiter in self._waiters:
             waiter.push(entry)
         if not self._subscribers:
             return
-        record = self._materialize(entry)
-        for callback in self._subscribers:
+        record = entry if self._raw_only else self._materialize(entry)
+        for callback, raw in self._subscribers:
             try:
-                callback(record)
+                callback(entry if raw else record)
             except Exception as exc:  # a broken viewer must not break the traffic
                 self.unsubscribe(callback)
                 self.add("event", RecordKind.ERROR, info=f"log subscriber {callback!r} failed: {exc!r}")
+
+    def record_of(self, entry: Any) -> Record:
+        """The :class:`Record` of an entry a ``raw=True`` subscriber was given (call it off the loop thread)."""
+        return self._materialize(entry)
 
     def add_handshake(self, conn: int, request: Request, response: Response) -> Handshake:
         """Append a handshake, as a bounded and redacted summary (:func:`summarize_request`)."""
@@ -547,23 +553,29 @@ class TrafficLog:
                 self._waiters = tuple(w for w in self._waiters if w is not waiter)
                 self._update_watchers()
 
-    def subscribe(self, callback: Callable[[Record], None]) -> Callable[[], None]:
+    def subscribe(self, callback: Callable[[Any], None], *, raw: bool = False) -> Callable[[], None]:
         """Call ``callback(record)`` for each new record (on the loop thread: keep it short, e.g. enqueue).
+
+        With ``raw=True`` the callback gets the log's own entry instead, which costs the loop thread nothing more
+        than the call: turn it into a :class:`Record` later, on another thread, with :meth:`record_of` (what the
+        widgets do, so that a panel adds no decoding to the traffic it shows).
 
         Returns:
             A function that unsubscribes.
         """
         with self._lock:
-            self._subscribers = (*self._subscribers, callback)
+            self._subscribers = (*self._subscribers, (callback, raw))
             self._update_watchers()
         return lambda: self.unsubscribe(callback)
 
-    def unsubscribe(self, callback: Callable[[Record], None]) -> None:
+    def unsubscribe(self, callback: Callable[[Any], None]) -> None:
         """Stop calling ``callback``."""
         with self._lock:
             subscribers = list(self._subscribers)
-            if callback in subscribers:
-                subscribers.remove(callback)
+            for pair in subscribers:
+                if pair[0] == callback:
+                    subscribers.remove(pair)
+                    break
             self._subscribers = tuple(subscribers)
             self._update_watchers()
 

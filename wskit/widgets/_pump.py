@@ -165,14 +165,14 @@ class Feed:
         self._logs = list(logs)
         for index, log in enumerate(self._logs):
             callback = self._pusher(index)
-            log.subscribe(callback)
+            log.subscribe(callback, raw=True)  # the log's entry: decoded to a record in drain(), off the loop
             self._callbacks.append(callback)
 
     def _pusher(self, index: int) -> Callable[[Any], None]:
         queue, pump = self.queue, self.pump
 
-        def push(record: Any) -> None:  # on the loop thread: append and, at most once per drain, wake
-            queue.append((index, record))
+        def push(entry: Any) -> None:  # on the loop thread: append and, at most once per drain, wake
+            queue.append((index, entry))
             if not self.due:
                 self.due = True
                 pump.wake(self)
@@ -195,8 +195,10 @@ class Feed:
             return
         items = []
         queue = self.queue
+        logs = self._logs
         while queue:
-            items.append(queue.popleft())
+            index, entry = queue.popleft()
+            items.append((index, logs[index].record_of(entry)))
         widget._drain(items)
 
     def close(self) -> None:
