@@ -70,6 +70,44 @@ def test_drop_cuts_every_connection_and_the_client_sees_1006():
     assert again.recv() == "hi"
 
 
+def test_drop_with_restore_cuts_and_heals_in_one_step():
+    srv = wskit.EchoServer()
+    proxy = FaultProxy(srv.url)
+    client = wskit.connect(proxy.url)
+    proxy.blackhole("both")
+    assert proxy.drop(restore=True) == 1
+    assert proxy.blackholed == frozenset()  # nothing between the cut and the healing for a reconnection to meet
+    with pytest.raises(wskit.ConnectionClosed):
+        client.recv(timeout=3)
+    again = wskit.connect(proxy.url, timeout=3)
+    again.send("hi")
+    assert again.recv(timeout=3) == "hi"
+    assert [r.info for r in proxy.log if r.opcode == "NOTE"] == ["black hole: both", "everything passes"]
+
+
+def test_stop_all_cuts_a_black_hole_first_so_no_client_waits_behind_it(capfd):
+    srv = wskit.EchoServer()
+    proxy = FaultProxy(srv.url)
+    behind = wskit.connect(proxy.url, ping_interval=None)  # made after the proxy: stop_all reaches it first
+    proxy.blackhole("both")
+    behind.send("into the void")
+    started = time.monotonic()
+    wskit.stop_all()
+    assert time.monotonic() - started < 3  # not the client's 5 s wait for a close frame that cannot pass
+    assert "failed" not in capfd.readouterr().err
+    assert wskit.live_objects() == []
+
+
+def test_close_against_a_dead_network_says_what_happened():
+    srv = wskit.EchoServer()
+    proxy = FaultProxy(srv.url)
+    c = wskit.connect(proxy.url, ping_interval=None, timeout=0.5)
+    proxy.blackhole("both")
+    with pytest.raises(TimeoutError, match="closing handshake did not finish within 0.5 s"):
+        c.close()
+    assert c.closed
+
+
 def test_an_outage_swallows_then_drops_then_heals():
     srv = wskit.EchoServer()
     proxy = FaultProxy(srv.url)

@@ -391,10 +391,15 @@ class _Core:
                     if self._writer is not None:  # what send() queued goes out first
                         await asyncio.wait({self._writer})
                     await self.ws.close(code, reason)
-            except BaseException:
+            except BaseException as exc:
                 if self._writer is not None:
                     self._writer.cancel()
                 self.ws.transport.abort()
+                if isinstance(exc, TimeoutError):
+                    raise TimeoutError(
+                        f"the closing handshake did not finish within {self.timeout:g} s (a peer that stopped "
+                        "reading, or a dead network): the connection was dropped without it"
+                    ) from None
                 raise
 
     @property

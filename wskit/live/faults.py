@@ -58,7 +58,12 @@ class FaultProxy(_loop.LiveObject):
         port: the port it listens on.
         log: events: ``OPEN`` and ``CLOSED`` per connection (``info`` says why it closed), ``NOTE`` per fault.
         dropped_bytes: bytes the black hole swallowed, per direction.
+
+    :func:`wskit.stop_all` stops fault proxies before everything else: the connections they carry are cut, so a
+    client behind a black hole does not wait out its close timeout.
     """
+
+    stop_first = True
 
     kind = "proxy"
 
@@ -121,13 +126,25 @@ class FaultProxy(_loop.LiveObject):
         """Forward every byte again."""
         _loop.run(self._set_holes(None))
 
-    def drop(self) -> int:
+    def drop(self, *, restore: bool = False) -> int:
         """Cut every open connection now, on both sides (a TCP reset): a forced disconnect.
+
+        Args:
+            restore: then forward every byte again, in the same step on the loop. Calling :meth:`restore` after
+                ``drop()`` leaves a moment in which a client that reconnects at once meets the black hole (its
+                handshake vanishes and it waits); calling it before lets through what was still on its way into
+                the hole. ``drop(restore=True)`` has neither gap.
 
         Returns:
             How many connections were cut.
         """
-        return _loop.run(self._drop_all("dropped by the proxy"))
+        async def cut() -> int:
+            count = await self._drop_all("dropped by the proxy")
+            if restore:
+                await self._set_holes(None)
+            return count
+
+        return _loop.run(cut())
 
     def outage(self, seconds: float, direction: str = "both", *, then: str = "drop") -> None:
         """Black-hole ``direction`` for ``seconds``, then cut every connection (``then="drop"``) or just end
