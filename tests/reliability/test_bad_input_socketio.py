@@ -10,9 +10,11 @@ from __future__ import annotations
 import contextlib
 import json
 import socket
+import time
 import urllib.request
 
 import pytest
+from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 import wskit
@@ -90,3 +92,32 @@ def test_malformed_socketio_packets_leave_the_server_serving(server, packet):
         assert answer == "TimeoutError"
     else:
         assert answer in ('431["after"]', "ConnectionClosedOK", "ConnectionClosedError") or answer.startswith("4")
+
+
+def test_a_client_that_stops_reading_is_dropped_at_the_queue_bound_and_nothing_else_is():
+    srv = wskit.SocketIOServer(max_queue_bytes=1_000_000)
+    srv.on("echo", lambda sid, data: data)
+    gone = []
+    srv.on("disconnect", lambda sid, *reason: gone.append(sid))
+    bystander = wskit.SocketIOClient(srv.url, name="bystander", transports=["websocket"])
+    # websockets' client stops reading the socket once max_queue messages wait unread: this one never reads
+    with connect(srv.ws_url, max_queue=1) as deaf:
+        deaf.recv()  # Engine.IO open
+        deaf.send("40")
+        sid = json.loads(deaf.recv()[2:])["sid"]
+        chunk = "x" * 100_000
+        for _ in range(400):  # 40 MB for a client that reads nothing: far over the bound, and the TCP buffers
+            srv.emit("news", chunk, to=sid)
+            if sid in gone:
+                break
+        error = srv.log.wait_for(lambda r: "did not take its packets" in r.info, timeout=5)
+        assert "max_queue_bytes=1,000,000" in error.info
+        deadline = time.monotonic() + 5
+        while sid not in gone and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert sid in gone  # the session ended: the disconnect handler ran
+        assert all(s.queue.held <= 1_000_000 for s in srv.sio.eio.sockets.values())
+        with pytest.raises(ConnectionClosed):  # and its connection was cut (what was in flight comes first)
+            while True:
+                deaf.recv(timeout=5)
+    assert bystander.call("echo", "still talking") == "still talking"

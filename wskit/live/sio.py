@@ -52,6 +52,53 @@ _SERVER_PACKET = {"%s: " + k: v for k, v in _PACKET.items()}
 #: Binary attachments one Socket.IO packet may announce (python-socketio alone accepts up to 10 digits' worth).
 MAX_ATTACHMENTS = 10
 
+#: What a server may queue for one client that is not taking its packets, by default: past it, the session is
+#: closed (python-engineio's own queue has no bound).
+MAX_QUEUE_BYTES = 16 * 2**20
+
+
+class _BoundedQueue(asyncio.Queue):  # type: ignore[type-arg]
+    """One Engine.IO session's outgoing packets, at most ``limit`` bytes of them.
+
+    A client that stops reading (or polling) lets the server's emits pile up here. Past the bound the packets are
+    let go and the end marker (``None``) queued, on which python-engineio's writer stops and closes the
+    connection: the session ends as if the client had gone, and ``on_overflow`` reports it.
+    """
+
+    def __init__(self, limit: int, on_overflow: Callable[[_BoundedQueue, int, int], None]) -> None:
+        super().__init__()
+        self.limit = limit
+        self.held = 0
+        self.overflowed = False
+        self._on_overflow = on_overflow
+
+    def put_nowait(self, item: Any) -> None:
+        if self.overflowed and item is not None:
+            return  # the session is ending: nothing more goes to it (but the end marker, which poll() puts back)
+        size = _packet_size(item)
+        if item is not None and self.held + size > self.limit and self.qsize():
+            self.overflowed = True
+            count, held = self.qsize(), self.held
+            while not self.empty():
+                self.get_nowait()
+                self.task_done()
+            self.held = 0
+            super().put_nowait(None)
+            self._on_overflow(self, count, held)
+            return
+        self.held += size
+        super().put_nowait(item)
+
+    def get_nowait(self) -> Any:
+        item = super().get_nowait()
+        self.held = max(0, self.held - _packet_size(item))
+        return item
+
+
+def _packet_size(item: Any) -> int:
+    data = getattr(item, "data", None)
+    return 64 + (len(data) if isinstance(data, str | bytes) else 0)
+
 
 class _EngineIOTap(logging.Handler):
     """Turns Engine.IO's packet log lines into traffic-log records.
@@ -306,6 +353,10 @@ class SocketIOServer(_loop.LiveObject):
             a packet announcing more is refused (and logged), so one client
             holds at most ``max_attachments × max_http_buffer_size`` bytes of
             attachments.
+        max_queue_bytes: what the server may queue for one client that does
+            not take its packets (it stopped reading, or polling), counted as
+            the packets' data plus 64 bytes each; past it the client's session
+            is closed, with an ``ERROR`` record. Default 16 MiB.
         redis_url: share rooms and broadcasts with other server processes through
             this Redis (python-socketio's ``AsyncRedisManager``).
         options: more ``socketio.AsyncServer`` options.
@@ -342,11 +393,13 @@ class SocketIOServer(_loop.LiveObject):
         ping_timeout: float = 20,
         max_http_buffer_size: int = 1_000_000,
         max_attachments: int = MAX_ATTACHMENTS,
+        max_queue_bytes: int = MAX_QUEUE_BYTES,
         log_size: int = 10_000,
         redis_url: str | None = None,
         **options: Any,
     ) -> None:
         self.host = host
+        self.max_queue_bytes = max_queue_bytes
         self.redis_url = redis_url
         self.max_http_buffer_size = max_http_buffer_size
         self.log = TrafficLog(log_size)
@@ -367,6 +420,8 @@ class SocketIOServer(_loop.LiveObject):
             **options,
         )
         self._tap.alive = lambda: self.sio.eio.sockets
+        self.sio.eio.create_queue = self._bounded_queue  # each session's outgoing queue (its only use on a server)
+        self._upgrades: dict[str, asyncio.BaseTransport] = {}  # session → the connection it upgraded to WebSocket on
         self._forget_ended_sessions()
         self._tasks = self._track_tasks()
         self._runner: web.AppRunner | None = None
@@ -377,6 +432,34 @@ class SocketIOServer(_loop.LiveObject):
         except BaseException:
             _untap(self._logger, self._tap)
             raise
+
+    def _bounded_queue(self, *args: Any, **kwargs: Any) -> _BoundedQueue:
+        log, limit = self.log, self.max_queue_bytes
+
+        def overflow(queue: _BoundedQueue, count: int, held: int) -> None:
+            log.add("event", "ERROR", info=f"a client did not take its packets: {count} queued ({held:,} bytes, "
+                    f"over max_queue_bytes={limit:,}); its session is closed")
+            asyncio.get_running_loop().create_task(self._drop_session(queue))
+
+        return _BoundedQueue(limit, overflow)
+
+    async def _drop_session(self, queue: _BoundedQueue) -> None:
+        """End the session whose queue overflowed, and cut its connection (its writer may be stuck in a send)."""
+        eio = self.sio.eio
+        sid = next((sid for sid, socket in list(eio.sockets.items()) if socket.queue is queue), None)
+        if sid is None:
+            return
+        transport = self._upgrades.pop(sid, None)
+        if transport is None:  # a WebSocket-only session: its one request is the connection
+            request = self.sio.environ.get(sid, {}).get("aiohttp.request")
+            transport = getattr(request, "transport", None)
+        try:
+            await eio.sockets[sid].close(wait=False, abort=True)  # the disconnect handlers run
+        except Exception as exc:  # pragma: no cover - a failing disconnect handler must not keep the session
+            self.log.add("event", "ERROR", info=f"closing an overflowed session: {exc!r}")
+        finally:
+            if transport is not None:
+                transport.abort()
 
     def _forget_ended_sessions(self) -> None:
         """Have the tap forget each Engine.IO session as it ends (closed, or expired without a pong)."""
@@ -392,6 +475,7 @@ class SocketIOServer(_loop.LiveObject):
                 return await result if inspect.isawaitable(result) else result
             finally:
                 tap.forget(sid)
+                self._upgrades.pop(sid, None)
                 if tap.sessions > 2 * len(self.sio.eio.sockets) + 64:  # some were numbered after they ended
                     tap.tidy()
 
@@ -428,8 +512,12 @@ class SocketIOServer(_loop.LiveObject):
                 log.add("event", "REJECTED", code=413,
                         info=f"a {request.content_length}-byte POST; at most {limit} bytes are accepted")
                 return web.Response(status=413, text=f"Engine.IO: a POST body is limited to {limit} bytes\n")
+            query = request.query
+            if query.get("transport") == "websocket" and query.get("sid") in sio.eio.sockets:
+                upgrades[query["sid"]] = request.transport  # to cut, should the client stop taking its packets
             return await sio.handle_request(request)
 
+        upgrades = self._upgrades
         app = web.Application()
         for method in ("GET", "POST", "OPTIONS"):
             app.router.add_route(method, "/socket.io/", engineio)
