@@ -96,6 +96,6 @@ def insert(notebook: str) -> None:
 
 
 if __name__ == "__main__":
-    for number in sys.argv[1:] or ["02", "03", "05", "07", "08", "00", "09"]:
+    for number in sys.argv[1:] or ["02", "03", "05", "07", "08", "11", "00", "09"]:
         insert(number)
         print("updated", number)

@@ -39,9 +39,9 @@ def test_the_reference_solution_passes(name):
     assert wskit.live_objects() == []
 
 
-def test_there_are_at_least_14_exercises_over_five_notebooks():
+def test_there_are_at_least_14_exercises_over_six_notebooks():
     assert len(ex.EXERCISES) >= 14
-    assert {e.notebook for e in ex.EXERCISES.values()} == {"02", "03", "05", "07", "08"}
+    assert {e.notebook for e in ex.EXERCISES.values()} == {"02", "03", "05", "07", "08", "11"}
     for e in ex.EXERCISES.values():
         assert e.hints and "NotImplementedError" in e.stub and f"ex.hint('{e.name}')" in e.stub
 
@@ -488,6 +488,33 @@ def token_verdict(headers, path):
     if token is None:
         return 401
     return None if hmac.compare_digest(token, "open-sesame") else 403""", "parse_qs"),
+    ],
+    "nginx_location": [
+        ("proxy_pass alone", """
+def websocket_location(backend):
+    return "location / { proxy_pass http://%s; }" % backend""", "proxy_http_version 1.1"),
+        ("no hop-by-hop headers", """
+def websocket_location(backend):
+    return "location / { proxy_pass http://%s; proxy_http_version 1.1; }" % backend""", "hop-by-hop"),
+        ("no X-Forwarded-For", """
+def websocket_location(backend):
+    return f'''location / {{
+    proxy_pass http://{backend};
+    proxy_http_version 1.1;
+    proxy_set_header Upgrade $http_upgrade;
+    proxy_set_header Connection $connection_upgrade;
+    proxy_read_timeout 3600s;
+}}'''""", "X-Forwarded-For $proxy_add_x_forwarded_for"),
+        ("the default read timeout", """
+HEADERS = ("Upgrade $http_upgrade", 'Connection "upgrade"', "X-Forwarded-For $remote_addr")
+def websocket_location(backend):
+    lines = [f"proxy_pass http://{backend};", "proxy_http_version 1.1;"]
+    lines += [f"proxy_set_header {header};" for header in HEADERS]
+    return 'location / {\\n' + '\\n'.join(lines) + '\\n}\\n'""", "default proxy_read_timeout is 60 s"),
+        ("a directive nginx does not know", """
+def websocket_location(backend):
+    return "location / { proxy_pass http://%s; proxy_websocket on; }" % backend""",
+         'unknown directive "proxy_websocket"'),
     ],
 }
 

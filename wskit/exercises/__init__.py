@@ -24,7 +24,7 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
-from . import frames, handshake, security, socketio, testing  # noqa: F401 - each registers its exercises
+from . import frames, handshake, production, security, socketio, testing  # noqa: F401 - each registers its exercises
 from . import store as _progress
 from .core import EXERCISES, Exercise, Mismatch, Note, Result, ShownAsWidget, check, exercise, hint, solution
 
@@ -49,6 +49,7 @@ NOTEBOOKS = {
     "05": "05_socketio.ipynb",
     "07": "07_testing.ipynb",
     "08": "08_security_and_reliability.ipynb",
+    "11": "11_production.ipynb",
 }
 
 

@@ -640,9 +640,10 @@ def stop_all(timeout: float = DEFAULT_TIMEOUT) -> None:
     """Stop every server and client wskit started, then the loop thread.
 
     Safe to call at any time, any number of times. Afterwards no wskit thread
-    or socket remains. The newest objects stop first, except fault proxies
-    (:class:`~wskit.live.faults.FaultProxy`), which stop before everything else. Objects made before it stay stopped: a call on one
+    or socket remains. Objects made before it stay stopped: a call on one
     raises :class:`LiveError`; the next server or client made starts a fresh loop.
+    The newest objects stop first, except fault proxies
+    (:class:`~wskit.live.faults.FaultProxy`), which stop before everything else.
     """
     global _loop, _thread, _watchdog, _generation
     # newest first, but the fault proxies before everything: a client behind a black hole would otherwise wait out
