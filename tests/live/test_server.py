@@ -261,6 +261,23 @@ def test_wss_with_a_local_certificate_authority():
     assert "BEGIN CERTIFICATE" in tls.ca_pem and "BEGIN CERTIFICATE" in tls.cert_pem
 
 
+def test_the_local_certificate_and_its_key_serve_from_files(tmp_path):
+    """What a server that takes files gets: cert_pem and key_pem, loaded afresh, serve wss:// the client trusts."""
+    import ssl
+
+    from wskit.live.tls import local_tls
+
+    tls = local_tls()
+    (tmp_path / "cert.pem").write_text(tls.cert_pem)
+    (tmp_path / "key.pem").write_text(tls.key_pem)
+    from_files = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    from_files.load_cert_chain(tmp_path / "cert.pem", tmp_path / "key.pem")
+    srv = wskit.EchoServer(ssl=from_files)
+    with wskit.connect(srv.url, ssl=tls.client) as client:
+        client.send("from files")
+        assert client.recv() == "from files"
+
+
 # --- a loop nobody can kill (issue 20) -----------------------------------------------------------
 
 

@@ -25,12 +25,15 @@ class LocalTLS:
         client: give it to a client (``wskit.connect(url, ssl=tls.client)``); it trusts only this CA.
         ca_pem: the authority's certificate, PEM text.
         cert_pem: the server's certificate, PEM text (inspect it with ``ssl`` or ``openssl x509``).
+        key_pem: the server certificate's private key, PEM text, for a server that takes files (Node.js, a
+            proxy). Throw-away, like the authority: never use it beyond this machine.
     """
 
     server: ssl.SSLContext
     client: ssl.SSLContext
     ca_pem: str
     cert_pem: str
+    key_pem: str
 
 
 def local_tls(*hostnames: str) -> LocalTLS:
@@ -41,4 +44,5 @@ def local_tls(*hostnames: str) -> LocalTLS:
     cert.configure_cert(server)
     client = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
     ca.configure_trust(client)
-    return LocalTLS(server, client, ca.cert_pem.bytes().decode(), cert.cert_chain_pems[0].bytes().decode())
+    return LocalTLS(server, client, ca.cert_pem.bytes().decode(), cert.cert_chain_pems[0].bytes().decode(),
+                    cert.private_key_pem.bytes().decode())
