@@ -537,3 +537,13 @@ def test_a_common_wrong_answer_fails_and_the_mistake_is_named(name, source, word
     assert result.status == "failed", result.text()
     assert words in result.text(), result.text()
     assert wskit.live_objects() == []
+
+
+@pytest.mark.parametrize("timeout", ["3600", "1h", "60m", '"1h 30m"', "2d"])
+def test_the_nginx_location_takes_every_spelling_nginx_takes_on_one_line(timeout):
+    block = ("location / { proxy_pass http://%s; proxy_http_version 1.1; proxy_set_header Upgrade $http_upgrade; "
+             "proxy_set_header Connection $connection_upgrade; "
+             f"proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for; proxy_read_timeout {timeout}; }}")
+    source = f"BLOCK = {block!r}\n\ndef websocket_location(backend):\n    return BLOCK % backend\n"
+    result = ex.check("nginx_location", define(source, "websocket_location"))
+    assert result.passed, result.text()

@@ -121,3 +121,16 @@ def test_a_client_that_stops_reading_is_dropped_at_the_queue_bound_and_nothing_e
             while True:
                 deaf.recv(timeout=5)
     assert bystander.call("echo", "still talking") == "still talking"
+
+
+def test_refused_and_repeated_upgrades_leave_no_connection_behind(server):
+    sid = polling_sid(server)
+    post(server, f"EIO=4&transport=polling&sid={sid}", b"1")  # the client closes its session
+    for _ in range(20):  # then asks to upgrade it, again and again: each is refused
+        with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
+            sock.sendall(f"GET /socket.io/?EIO=4&transport=websocket&sid={sid} HTTP/1.1\r\nHost: x\r\n"
+                         "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+                         "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n".encode())
+            assert sock.recv(4096).startswith(b"HTTP/1.1 400")
+        assert sid not in server._upgrades  # (the bystander's own upgrade is there: it lasts as its WebSocket)
+    assert len(server._upgrades) == 1

@@ -36,7 +36,7 @@ REFUSALS = {
 
 
 def _seconds(value: str) -> float | None:
-    """nginx's reading of a time such as ``3600``, ``60m`` or ``1h 30m`` (``None`` if it is not one)."""
+    """nginx's reading of a time such as ``3600``, ``60m``, ``1h30m`` or ``1h 30m`` (``None`` if it is not one)."""
     parts = re.findall(r"(\d+)(ms|[smhdwMy]?)", value)
     if not parts or "".join(n + u for n, u in parts) != value.replace(" ", ""):
         return None
@@ -45,10 +45,11 @@ def _seconds(value: str) -> float | None:
 
 def _read_timeout(block: str) -> float:
     """The ``proxy_read_timeout`` the block sets, in seconds (nginx's default, 60 s, if none)."""
-    found = re.findall(r"^\s*proxy_read_timeout\s+([^;]+);", block, re.MULTILINE)
+    code = re.sub(r"#[^\n]*", "", block)  # comments out
+    found = re.findall(r"(?:^|[\s;{])proxy_read_timeout\s+([^;]+);", code)
     if not found:
         return 60.0
-    seconds = _seconds(found[-1].strip())
+    seconds = _seconds(found[-1].strip().strip("\"'"))  # "1h 30m" is one argument only when quoted
     if seconds is None:
         raise Mismatch("proxy_read_timeout", "a time nginx reads, such as 3600s or 1h", found[-1].strip())
     return seconds

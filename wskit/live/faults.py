@@ -123,7 +123,7 @@ class FaultProxy(_loop.LiveObject):
         _loop.run(self._set_holes(direction))
 
     def restore(self) -> None:
-        """Forward every byte again."""
+        """Forward every byte again (and call off an :meth:`outage` under way)."""
         _loop.run(self._set_holes(None))
 
     def drop(self, *, restore: bool = False) -> int:
@@ -171,6 +171,9 @@ class FaultProxy(_loop.LiveObject):
         await self._set_holes(None)
 
     async def _set_holes(self, direction: str | None) -> None:
+        if direction is None and self._timer is not None:  # healed by hand: the outage's end must not cut again
+            self._timer.cancel()
+            self._timer = None
         self._holes = set() if direction is None else (
             {"to_server", "to_client"} if direction == "both" else {direction})
         what = "everything passes" if direction is None else f"black hole: {direction}"

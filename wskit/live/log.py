@@ -339,7 +339,6 @@ class TrafficLog:
         self._lock = threading.Lock()  # for readers and (un)subscribing; the loop's writer never takes it
         self._waiters: tuple[_Waiter, ...] = ()  # replaced, never mutated: the writer iterates without a lock
         self._subscribers: tuple[tuple[Callable[[Any], None], bool], ...] = ()  # (callback, raw)
-        self._raw_only = True  # every subscriber is raw: no entry needs materializing on the loop thread
         self._watchers = 0  # waiters + subscribers: one attribute for each append to test
 
     @property
@@ -439,15 +438,17 @@ class TrafficLog:
 
     def _update_watchers(self) -> None:
         self._watchers = len(self._waiters) + len(self._subscribers)
-        self._raw_only = all(raw for _, raw in self._subscribers)
 
     def _wake(self, entry: Any) -> None:
         for waiter in self._waiters:
             waiter.push(entry)
-        if not self._subscribers:
+        subscribers = self._subscribers  # read once: a cell may (un)subscribe meanwhile
+        if not subscribers:
             return
-        record = entry if self._raw_only else self._materialize(entry)
-        for callback, raw in self._subscribers:
+        record = None
+        for callback, raw in subscribers:
+            if not raw and record is None:
+                record = self._materialize(entry)  # once, and only for a subscriber that wants a record
             try:
                 callback(entry if raw else record)
             except Exception as exc:  # a broken viewer must not break the traffic
@@ -563,17 +564,21 @@ class TrafficLog:
         Returns:
             A function that unsubscribes.
         """
+        pair = (callback, raw)
         with self._lock:
-            self._subscribers = (*self._subscribers, (callback, raw))
+            self._subscribers = (*self._subscribers, pair)
             self._update_watchers()
-        return lambda: self.unsubscribe(callback)
+        return lambda: self._remove_subscriber(lambda other: other is pair)
 
     def unsubscribe(self, callback: Callable[[Any], None]) -> None:
-        """Stop calling ``callback``."""
+        """Stop calling ``callback`` (its first subscription, if it subscribed more than once)."""
+        self._remove_subscriber(lambda pair: pair[0] == callback)
+
+    def _remove_subscriber(self, matches: Callable[[tuple[Callable[[Any], None], bool]], bool]) -> None:
         with self._lock:
             subscribers = list(self._subscribers)
             for pair in subscribers:
-                if pair[0] == callback:
+                if matches(pair):
                     subscribers.remove(pair)
                     break
             self._subscribers = tuple(subscribers)

@@ -439,7 +439,7 @@ class SocketIOServer(_loop.LiveObject):
         def overflow(queue: _BoundedQueue, count: int, held: int) -> None:
             log.add("event", "ERROR", info=f"a client did not take its packets: {count} queued ({held:,} bytes, "
                     f"over max_queue_bytes={limit:,}); its session is closed")
-            asyncio.get_running_loop().create_task(self._drop_session(queue))
+            self._tasks.add(asyncio.get_running_loop().create_task(self._drop_session(queue)))
 
         return _BoundedQueue(limit, overflow)
 
@@ -449,10 +449,11 @@ class SocketIOServer(_loop.LiveObject):
         sid = next((sid for sid, socket in list(eio.sockets.items()) if socket.queue is queue), None)
         if sid is None:
             return
-        transport = self._upgrades.pop(sid, None)
+        transport = self._upgrades.get(sid)
         if transport is None:  # a WebSocket-only session: its one request is the connection
             request = self.sio.environ.get(sid, {}).get("aiohttp.request")
-            transport = getattr(request, "transport", None)
+            if request is not None and request.query.get("transport") == "websocket":
+                transport = request.transport  # (a polling request's connection may be shared: left alone)
         try:
             await eio.sockets[sid].close(wait=False, abort=True)  # the disconnect handlers run
         except Exception as exc:  # pragma: no cover - a failing disconnect handler must not keep the session
@@ -475,7 +476,6 @@ class SocketIOServer(_loop.LiveObject):
                 return await result if inspect.isawaitable(result) else result
             finally:
                 tap.forget(sid)
-                self._upgrades.pop(sid, None)
                 if tap.sessions > 2 * len(self.sio.eio.sockets) + 64:  # some were numbered after they ended
                     tap.tidy()
 
@@ -512,10 +512,18 @@ class SocketIOServer(_loop.LiveObject):
                 log.add("event", "REJECTED", code=413,
                         info=f"a {request.content_length}-byte POST; at most {limit} bytes are accepted")
                 return web.Response(status=413, text=f"Engine.IO: a POST body is limited to {limit} bytes\n")
-            query = request.query
-            if query.get("transport") == "websocket" and query.get("sid") in sio.eio.sockets:
-                upgrades[query["sid"]] = request.transport  # to cut, should the client stop taking its packets
-            return await sio.handle_request(request)
+            query, sid = request.query, request.query.get("sid")
+            # an upgrade to WebSocket: its connection, to cut should the client stop taking its packets. Kept
+            # while the request lasts (a WebSocket's request lasts as long as the WebSocket), so refused or
+            # repeated upgrades leave nothing behind.
+            mine = query.get("transport") == "websocket" and sid in sio.eio.sockets and sid not in upgrades
+            if mine:
+                upgrades[sid] = request.transport
+            try:
+                return await sio.handle_request(request)
+            finally:
+                if mine and upgrades.get(sid) is request.transport:
+                    del upgrades[sid]
 
         upgrades = self._upgrades
         app = web.Application()

@@ -33,7 +33,7 @@ class LocalTLS:
     client: ssl.SSLContext
     ca_pem: str
     cert_pem: str
-    key_pem: str
+    key_pem: str = dataclasses.field(repr=False)  # a shown LocalTLS must not put a key into a notebook
 
 
 def local_tls(*hostnames: str) -> LocalTLS:
