@@ -106,7 +106,7 @@ def kernel_run(pace: float | None) -> dict[str, float]:
             "rate": messages / (wall + 0.2), "delivered": delivered}
 
 
-def rtt_run(blocks: int = 12, count: int = 250, control: bool = False) -> tuple[float, float]:
+def rtt_run(blocks: int = 40, count: int = 250, control: bool = False) -> tuple[float, float]:
     """Median echo RTT (ms) without and with a panel watching the client.
 
     Short blocks in ABBA order (without, with, with, without, ...), all samples of an arm pooled, so that drift
