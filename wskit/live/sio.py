@@ -437,8 +437,8 @@ class SocketIOServer(_loop.LiveObject):
         log, limit = self.log, self.max_queue_bytes
 
         def overflow(queue: _BoundedQueue, count: int, held: int) -> None:
-            log.add("event", "ERROR", info=f"a client did not take its packets: {count} queued ({held:,} bytes, "
-                    f"over max_queue_bytes={limit:,}); its session is closed")
+            log.add("event", "ERROR", info=f"a client did not take its packets: {count} waiting ({held:,} bytes), "
+                    f"and one more would pass max_queue_bytes={limit:,}; its session is closed")
             self._tasks.add(asyncio.get_running_loop().create_task(self._drop_session(queue)))
 
         return _BoundedQueue(limit, overflow)
