@@ -433,9 +433,10 @@ def contained(function: Callable[[], Any], timeout: float, label: str = "check")
 
 def _cleanup(before: list[Any], outcome: _Run) -> None:
     from ..live import live_objects
+    from ..live.loop import stop_order
 
     stopped = []
-    for obj in reversed(live_objects()):
+    for obj in stop_order(live_objects()):
         if any(obj is old for old in before):
             continue
         try:

@@ -20,16 +20,16 @@ map $http_upgrade $connection_upgrade {
 #: nginx's time units (``proxy_read_timeout 1h;``; a bare number is seconds).
 UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "M": 2592000, "y": 31536000}
 
+NO_UPGRADE = ("the server saw no upgrade request: Upgrade and Connection are hop-by-hop headers, which nginx does "
+              "not pass on by itself: proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection "
+              "$connection_upgrade;")
+
 #: What a refused handshake's status says about the block.
 REFUSALS = {
     505: "nginx spoke HTTP/1.0 to the server (its default), and the switch to WebSocket exists only in HTTP/1.1: "
          "proxy_http_version 1.1;",
-    426: "the server saw no upgrade request: Upgrade and Connection are hop-by-hop headers, which nginx does not "
-         "pass on by itself: proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection "
-         "$connection_upgrade;",
-    400: "the server saw no upgrade request: Upgrade and Connection are hop-by-hop headers, which nginx does not "
-         "pass on by itself: proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection "
-         "$connection_upgrade;",
+    426: NO_UPGRADE,
+    400: NO_UPGRADE,  # what a server that answers a missing upgrade with 400 (RFC 6455 §4.4's example) says
     502: "nginx could not reach the server: proxy_pass http://app; (the upstream's name, as given)",
     404: "nginx answered by itself: the block must proxy_pass to the server",
 }

@@ -82,6 +82,7 @@ __all__ = [
     "live_objects",
     "run",
     "stop_all",
+    "stop_order",
 ]
 
 THREAD_NAME = "wskit-loop"
@@ -636,6 +637,15 @@ async def _shutdown() -> None:
     await asyncio.wait_for(loop.shutdown_default_executor(), 2.0)
 
 
+def stop_order(objects: list[Live]) -> list[Live]:
+    """``objects`` (oldest first) in the order to stop them: newest first, but fault proxies before everything.
+
+    A client behind a proxy's black hole would otherwise wait out its whole close timeout for a close frame that
+    cannot pass; cutting the proxy first ends its connections at once.
+    """
+    return sorted(reversed(objects), key=lambda obj: not getattr(obj, "stop_first", False))
+
+
 def stop_all(timeout: float = DEFAULT_TIMEOUT) -> None:
     """Stop every server and client wskit started, then the loop thread.
 
@@ -646,9 +656,7 @@ def stop_all(timeout: float = DEFAULT_TIMEOUT) -> None:
     (:class:`~wskit.live.faults.FaultProxy`), which stop before everything else.
     """
     global _loop, _thread, _watchdog, _generation
-    # newest first, but the fault proxies before everything: a client behind a black hole would otherwise wait out
-    # its whole close timeout for a close frame that cannot pass
-    for obj in sorted(reversed(live_objects()), key=lambda obj: not getattr(obj, "stop_first", False)):
+    for obj in stop_order(live_objects()):
         try:
             obj.stop()
         except Exception as exc:  # one broken object must not keep the others running
