@@ -47,3 +47,16 @@ def test_a_moved_aiohttp_hook_is_named(monkeypatch):
     monkeypatch.setattr(aiohttp.TCPConnector, "__init__", without_factory)
     with pytest.raises(RuntimeError, match=r"aiohttp .* moved TCPConnector\._factory"):
         sio.check_private_hooks()
+
+
+def test_moved_header_stores_are_named(monkeypatch):
+    class Renamed:  # a release that stores its headers under other names
+        __slots__ = ("_index", "_items")
+
+        def __init__(self, **headers):
+            self._items = list(headers.items())
+            self._index = {key.lower(): [value] for key, value in headers.items()}
+
+    monkeypatch.setattr(_traffic, "WSHeaders", Renamed)
+    with pytest.raises(RuntimeError, match=r"Headers\._dict / Headers\._list"):
+        _traffic.check_private_hooks()

@@ -419,3 +419,49 @@ def test_stop_all_then_an_old_client_raises_and_starts_nothing():
     with wskit.connect(fresh.url) as c2:
         c2.send("new")
         assert c2.recv() == "new"
+
+
+def test_a_connections_handshake_headers_are_compacted_and_keep_their_content():
+    from websockets.datastructures import Headers
+
+    from wskit.live import _traffic
+
+    raw = [("Host", "127.0.0.1:1"), ("Upgrade", "websocket"), ("X-Twice", "a"), ("x-twice", "b"),
+           ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")]
+    headers, other = Headers(raw), Headers(raw)
+    _traffic.compact_headers(headers)
+    _traffic.compact_headers(other)
+    assert list(headers.raw_items()) == raw and dict(headers._dict) == dict(Headers(raw)._dict)
+    assert headers.get_all("X-TWICE") == ["a", "b"] and headers["upgrade"] == "websocket"
+    # one shared copy of names and of the common values, not one per connection
+    assert headers._list[1] is other._list[1] and next(iter(headers._dict)) is next(iter(other._dict))
+    headers["X-Late"] = "added"  # still an ordinary Headers: changing one leaves the other alone
+    assert "X-Late" not in other and other.get_all("x-twice") == ["a", "b"]
+
+    seen = []
+
+    async def keep(ws):
+        seen.append(ws)
+        await ws.recv()
+        await ws.send("kept")
+        await ws.wait_closed()
+
+    srv = wskit.Server(keep)
+    first, second = wskit.connect(srv.url), wskit.connect(srv.url)
+    first.send("?"), second.send("?")
+    assert first.recv() == second.recv() == "kept"
+    a, b = (ws.request.headers for ws in seen)
+    assert a["Host"] == f"127.0.0.1:{srv.port}" and a._list[0] is b._list[0]  # the live server compacts them
+    assert seen[0].response.headers["Upgrade"] == "websocket"
+
+
+def test_the_shared_header_values_are_bounded():
+    from websockets.datastructures import Headers
+
+    from wskit.live import _traffic
+
+    for n in range(_traffic.SHARED_MAX + 50):  # a peer sending a new User-Agent each time
+        headers = Headers([("User-Agent", f"agent {n}")])
+        _traffic.compact_headers(headers)
+        assert headers["user-agent"] == f"agent {n}"
+    assert len(_traffic._shared) <= _traffic.SHARED_MAX
