@@ -171,7 +171,8 @@ CLIENTS = textwrap.dedent("""
 
 #: Where an idle connection's bytes go: (label, what a traced allocation's file path contains), first match wins.
 PLACES = (
-    ("wskit traffic log, compacted handshake headers", ("/wskit/live/log.py", "/wskit/live/_traffic.py")),
+    ("wskit traffic log (log.py, _traffic.py)", ("/wskit/live/log.py", "/wskit/live/_traffic.py")),
+    ("handshake headers (compacted by wskit)", ("/wskit/live/_headers.py",)),
     ("wskit, the rest", ("/wskit/",)),
     ("websockets connection and protocol", ("/websockets/",)),
     ("asyncio transport, streams and tasks", ("/asyncio/", "/selectors.py", "/socket.py")),

@@ -424,13 +424,13 @@ def test_stop_all_then_an_old_client_raises_and_starts_nothing():
 def test_a_connections_handshake_headers_are_compacted_and_keep_their_content():
     from websockets.datastructures import Headers
 
-    from wskit.live import _traffic
+    from wskit.live import _headers
 
     raw = [("Host", "127.0.0.1:1"), ("Upgrade", "websocket"), ("X-Twice", "a"), ("x-twice", "b"),
            ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")]
     headers, other = Headers(raw), Headers(raw)
-    _traffic.compact_headers(headers)
-    _traffic.compact_headers(other)
+    _headers.compact_headers(headers)
+    _headers.compact_headers(other)
     assert list(headers.raw_items()) == raw and dict(headers._dict) == dict(Headers(raw)._dict)
     assert headers.get_all("X-TWICE") == ["a", "b"] and headers["upgrade"] == "websocket"
     # one shared copy of names and of the common values, not one per connection
@@ -458,10 +458,10 @@ def test_a_connections_handshake_headers_are_compacted_and_keep_their_content():
 def test_the_shared_header_values_are_bounded():
     from websockets.datastructures import Headers
 
-    from wskit.live import _traffic
+    from wskit.live import _headers
 
-    for n in range(_traffic.SHARED_MAX + 50):  # a peer sending a new User-Agent each time
+    for n in range(_headers.SHARED_MAX + 50):  # a peer sending a new User-Agent each time
         headers = Headers([("User-Agent", f"agent {n}")])
-        _traffic.compact_headers(headers)
+        _headers.compact_headers(headers)
         assert headers["user-agent"] == f"agent {n}"
-    assert len(_traffic._shared) <= _traffic.SHARED_MAX
+    assert len(_headers._shared) <= _headers.SHARED_MAX

@@ -32,7 +32,6 @@ __all__ = [
     "LoggedClientConnection",
     "LoggedServerConnection",
     "check_private_hooks",
-    "compact_headers",
     "to_request",
     "to_response",
 ]
@@ -92,54 +91,6 @@ def check_private_hooks() -> None:
         ("Upgrade", "websocket")
     ]:
         raise moved("Headers._dict / Headers._list (which compact_headers rebuilds)")
-
-
-#: Header names whose values are the same on most connections of a server (the shared copy is kept).
-SHARED_VALUES = frozenset({
-    "host", "upgrade", "connection", "sec-websocket-version", "sec-websocket-extensions", "sec-websocket-protocol",
-    "origin", "user-agent", "server", "accept-encoding", "accept-language", "cache-control", "pragma",
-})
-#: At most this many strings and pairs are shared (a peer sending new values each time fills it, then gets none).
-SHARED_MAX = 1024
-_SHORT = 200
-_shared: dict[Any, Any] = {}
-
-
-def _share(value: Any) -> Any:
-    kept = _shared.get(value)
-    if kept is None:
-        if len(_shared) >= SHARED_MAX:
-            return value
-        _shared[value] = kept = value
-    return kept
-
-
-def compact_headers(headers: WSHeaders) -> None:
-    """Make a handshake's ``websockets`` headers, kept for the connection's life, cost less: the same content.
-
-    Each header held a name, its lower-case copy, a 2-tuple and a list grown for more values, all its own: on an
-    idle server connection the two handshakes' headers were a quarter of its memory. Names, and the values of
-    :data:`SHARED_VALUES` (``Upgrade: websocket``, the ``Host``, the ``User-Agent``...), are now one shared copy
-    for all connections (at most :data:`SHARED_MAX` kept), and each list is exactly as long as it needs.
-    """
-    pairs, by_key = [], {}
-    for name, value in headers._list:
-        if len(name) <= _SHORT:
-            name = _share(name)
-            key = _share(name.lower())
-        else:
-            key = name.lower()
-        if key in SHARED_VALUES and len(value) <= _SHORT:
-            value = _share(value)
-            pairs.append(_share((name, value)))
-        else:
-            pairs.append((name, value))
-        values = by_key.get(key)
-        if values is None:
-            by_key[key] = [value]
-        else:
-            values.append(value)
-    headers._list, headers._dict = pairs, by_key
 
 
 def _target(path: str) -> str:

@@ -39,7 +39,8 @@ from websockets.http11 import Request as WSRequest
 from websockets.http11 import Response as WSResponse
 
 from . import loop as _loop
-from ._traffic import LoggedServerConnection, compact_headers, to_request, to_response
+from ._headers import compact_headers
+from ._traffic import LoggedServerConnection, to_request, to_response
 from .log import TrafficLog
 
 __all__ = ["EchoServer", "Handler", "Server", "format_url"]
