@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 
@@ -335,3 +336,79 @@ def test_send_after_the_peer_closed_raises_as_websockets_does():
         c.recv(timeout=5)
     with pytest.raises(websockets.ConnectionClosed):
         c.send("anyone there?")
+
+
+def test_a_message_whose_fragments_arrive_apart_is_received_whole_and_once():
+    async def slow_fragments(ws):
+        async def parts():
+            for part in ("one ", "two ", "three"):
+                yield part
+                await asyncio.sleep(0.05)  # each fragment in its own read: recv() waits for the rest
+
+        await ws.recv()
+        await ws.send(parts())
+        await ws.send("after")
+        await ws.wait_closed()
+
+    srv = wskit.Server(slow_fragments)
+    c = wskit.connect(srv.url)
+    c.send("go")
+    assert c.recv() == "one two three"  # the pump withdrew at each missing fragment and lost none of them
+    assert c.recv() == "after"
+    with pytest.raises(TimeoutError):
+        c.recv(timeout=0.1)
+
+
+def test_messages_sent_before_a_close_come_first_then_the_close():
+    import websockets
+
+    async def last_words(ws):
+        await ws.recv()
+        for i in range(5):
+            await ws.send(f"last {i}")
+        await ws.close(1001, "going away")
+
+    srv = wskit.Server(last_words)
+    c = wskit.connect(srv.url)
+    c.send("go")
+    assert [c.recv() for _ in range(5)] == [f"last {i}" for i in range(5)]
+    with pytest.raises(websockets.ConnectionClosedOK) as closed:
+        c.recv()
+    assert closed.value.rcvd.code == 1001
+
+
+def test_invalid_utf8_from_a_hostile_server_closes_with_1007_as_websockets_does():
+    import socket
+    import threading
+
+    import websockets
+
+    from wskit.codec import frames as fr
+    from wskit.codec import handshake as hs
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+
+    def hostile():  # answers the handshake, then sends a text frame that is not UTF-8
+        conn, _ = listener.accept()
+        with conn:
+            request = b""
+            while b"\r\n\r\n" not in request:
+                request += conn.recv(4096)
+            key = next(line.split(b":", 1)[1].strip() for line in request.split(b"\r\n")
+                       if line.lower().startswith(b"sec-websocket-key"))
+            conn.sendall(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                         b"Sec-WebSocket-Accept: " + hs.accept_key(key.decode()).encode() + b"\r\n\r\n")
+            conn.sendall(fr.encode(fr.Frame(fr.Opcode.TEXT, b"\xff\xfe"), check=False))
+            conn.settimeout(5)
+            with contextlib.suppress(OSError):
+                conn.recv(4096)  # the client's close frame; then the TCP connection ends (``with conn``)
+
+    thread = threading.Thread(target=hostile, daemon=True)
+    thread.start()
+    c = wskit.connect(f"ws://127.0.0.1:{port}/")
+    with pytest.raises(websockets.ConnectionClosedError) as closed:
+        c.recv(timeout=5)
+    assert closed.value.sent.code == 1007  # invalid frame payload data (RFC 6455 §7.4.1)
+    thread.join(5)
+    listener.close()

@@ -11,7 +11,9 @@ handshake and frame headers included, are counted in the log's
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections.abc import Callable
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection
@@ -47,9 +49,15 @@ PRIVATE_HOOKS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("websockets.server.ServerProtocol", "send_response", ("self", "response")),
     ("websockets.client.ClientProtocol", "process_response", ("self", "response")),
     ("websockets.asyncio.connection.Connection", "connection_lost", ("self", "exc")),
+    ("websockets.asyncio.connection.Connection", "data_received", ("self", "data")),
+    ("websockets.asyncio.connection.Connection", "send_data", ("self",)),
 )
 #: Instance attributes read on a live protocol (and ``uri.resource_name`` on a client's).
 PRIVATE_ATTRIBUTES = ("handshake_exc",)
+#: Read by the plain-cell client's pump and writer (wskit/live/client.py): on a connection (set in its
+#: ``__init__``), and on its message assembler's frame queue.
+PRIVATE_CONNECTION_ATTRIBUTES = ("paused", "send_in_progress")
+PRIVATE_FRAME_QUEUE_ATTRIBUTES = ("queue", "put_back")
 
 
 def check_private_hooks() -> None:
@@ -86,6 +94,23 @@ def check_private_hooks() -> None:
                 raise moved(f"{type(protocol).__name__}().{attribute}")
     if not hasattr(ClientProtocol(parse_uri("ws://127.0.0.1/")).uri, "resource_name"):
         raise moved("ClientProtocol().uri.resource_name")
+    from websockets.asyncio.connection import Connection
+    from websockets.asyncio.messages import Assembler
+
+    source = inspect.getsource(Connection.__init__)
+    for attribute in PRIVATE_CONNECTION_ATTRIBUTES:
+        if f"self.{attribute}" not in source:
+            raise moved(f"Connection().{attribute}")
+    if "self.recv_messages = Assembler(" not in inspect.getsource(Connection.connection_made):
+        raise moved("Connection().recv_messages (the Assembler the plain-cell client's pump reads)")
+
+    async def frame_queue() -> Any:
+        return getattr(Assembler(), "frames", None)
+
+    frames = asyncio.run(frame_queue())
+    for attribute in PRIVATE_FRAME_QUEUE_ATTRIBUTES:
+        if not hasattr(frames, attribute):
+            raise moved(f"asyncio.messages.Assembler().frames.{attribute}")
     headers = WSHeaders(Upgrade="websocket")
     if getattr(headers, "_dict", None) != {"upgrade": ["websocket"]} or getattr(headers, "_list", None) != [
         ("Upgrade", "websocket")
@@ -311,4 +336,23 @@ class LoggedServerConnection(_Logged, ServerConnection):
 
 
 class LoggedClientConnection(_Logged, ClientConnection):
-    """A client-side connection that logs its traffic."""
+    """A client-side connection that logs its traffic.
+
+    ``wskit_sink``, when set, is called after websockets has taken in each chunk of data (and once the
+    connection is lost), in the same callback: the plain-cell client's pump (``_Core._pump``) hands whole
+    messages to the cell from there.
+    """
+
+    wskit_sink: Callable[[], None] | None = None
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        sink = self.wskit_sink
+        if sink is not None:
+            sink()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        super().connection_lost(exc)
+        sink = self.wskit_sink
+        if sink is not None:
+            sink()

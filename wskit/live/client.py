@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import functools
 import inspect
 import ipaddress
 import json
@@ -181,6 +182,7 @@ class _Core:
         self.parked = False  # the reader waits for room in the inbox (set and cleared on the loop only)
         self._room: asyncio.Event | None = None
         self._reader: asyncio.Task[None] | None = None
+        self._pumping = False  # messages are pumped into the inbox as they arrive (on the loop only)
         self._options: dict[str, Any] = {  # websockets' names for them
             **{key: options[key] for key in ("origin", "compression", "max_size", "ping_interval", "ping_timeout",
                                              "close_timeout")},
@@ -284,7 +286,26 @@ class _Core:
             raise
 
     def enqueue(self, data: Data, done: asyncio.Future[None] | None = None) -> None:
-        """On the loop: queue ``data`` for the writer; ``done`` (if any) learns when it is written."""
+        """On the loop: queue ``data`` for the writer; ``done`` (if any) learns when it is written.
+
+        A plain-cell message (no ``done``) with nothing queued before it, on an open connection whose transport
+        takes more, is written here and now, as ``ws.send()`` would write it, without a coroutine.
+        """
+        ws = self.ws
+        if (done is None and not self._outbox and self._writer is None and ws is not None
+                and ws.state is State.OPEN and ws.send_in_progress is None and not ws.paused):
+            try:
+                if data.__class__ is str:
+                    ws.protocol.send_text(data.encode())  # type: ignore[union-attr]
+                else:
+                    ws.protocol.send_binary(data)
+                ws.send_data()
+            except BaseException as exc:  # as the writer does: raised by the next send()
+                self.send_error = exc
+            finally:
+                with self.unsent_lock:
+                    self.unsent -= 1
+            return
         self._outbox.append((data, done))
         if self._writer is None:
             ws = self.ws
@@ -322,15 +343,74 @@ class _Core:
             self._outbox.clear()
 
     def start_reading(self) -> None:
-        """On the loop: start the reader for plain-cell recv() (once; again after it ended or was stopped)."""
-        if self._reader is None or self._reader.done():
-            self._room = asyncio.Event()
-            self._reader = asyncio.get_running_loop().create_task(self._read())
+        """On the loop: start handing messages to the inbox for plain-cell recv() (again after it ended or stopped).
+
+        Messages are *pumped*: :meth:`_pump` runs in the very callback in which websockets parsed them
+        (``data_received``), so a message reaches the inbox with no task to wake and no loop turn in between. Once
+        the connection is closing and nothing is left (or a message is refused), a reader task takes over
+        (:meth:`_read`): it hands over the rest and the error that ends the connection exactly as ``ws.recv()``
+        raises it.
+        """
+        ws = self.ws
+        if self._pumping or (self._reader is not None and not self._reader.done()) or ws is None:
+            return
+        self._pumping = True
+        ws.wskit_sink = functools.partial(self._pump, ws)
+        self._pump(ws)
 
     def make_room(self) -> None:
         """On the loop: recv() took a message from a full inbox; a parked reader goes on."""
-        if self._room is not None:
+        if self._pumping and self.ws is not None:
+            self._pump(self.ws)
+        elif self._room is not None:
             self._room.set()
+
+    def _pump(self, ws: LoggedClientConnection) -> None:
+        """On the loop, as data arrives: move whole messages from websockets into the inbox (READ_AHEAD at most).
+
+        It takes them from websockets' message assembler (``ws.recv_messages``, what ``ws.recv()`` awaits):
+        a message in fragments not all here yet is left there (its frames put back, as a cancelled ``recv()``
+        does); a message websockets refuses (invalid UTF-8, too many fragments) is put back too, and the reader
+        task's ``ws.recv()`` meets it and answers it as websockets does (closing with 1007, ...).
+        """
+        if not self._pumping or ws is not self.ws:
+            return
+        frames = ws.recv_messages.frames
+        while True:
+            self.parked = True  # before looking: a recv() that takes a message from now on calls make_room
+            if self.inbox.qsize() >= READ_AHEAD:
+                return
+            self.parked = False
+            if not frames.queue:
+                if ws.state is not State.OPEN:  # closed or closing, and nothing left: the reader task ends it
+                    self._read_in_a_task()
+                return  # nothing here yet: the next data_received calls again
+            queued = list(frames.queue)
+            getting = ws.recv_messages.get()
+            try:
+                waiting = getting.send(None)
+            except StopIteration as stop:
+                self.inbox.put((True, stop.value))
+                continue
+            except BaseException:  # refused: back where it was, for websockets' own recv() to answer
+                frames.put_back(queued[: len(queued) - len(frames.queue)])
+                self._read_in_a_task()
+                return
+            assert waiting is not None  # the rest of a fragmented message is not here: withdraw
+            with contextlib.suppress(asyncio.CancelledError):
+                getting.throw(asyncio.CancelledError())
+            return
+
+    def _read_in_a_task(self) -> None:
+        """Hand reading over to the reader task (:meth:`_read`): it does what ``ws.recv()`` does, errors included."""
+        self._halt_pump()
+        self._room = asyncio.Event()
+        self._reader = asyncio.get_running_loop().create_task(self._read())
+
+    def _halt_pump(self) -> None:
+        self._pumping = False
+        if self.ws is not None:
+            self.ws.wskit_sink = None
 
     async def _read(self) -> None:
         assert self._room is not None
@@ -351,13 +431,21 @@ class _Core:
                 return
             self.inbox.put(item)
 
+    def halt_reading(self) -> list[asyncio.Task[Any]]:
+        """On the loop, at once: stop the pump and cancel the reader tasks; returns them, to wait for."""
+        self._halt_pump()
+        tasks = [task for task in (self._reader,) if task is not None and not task.done()]
+        self._reader = None
+        for task in tasks:
+            task.cancel()
+        return tasks
+
     async def stop_reading(self) -> None:
-        """Cancel the reader: a message it was waiting for stays queued in websockets; those it read stay in
+        """Stop reading ahead: a message not yet handed over stays queued in websockets; those handed over stay in
         the inbox, for the next recv()."""
-        reader, self._reader = self._reader, None
-        if reader is not None and not reader.done():
-            reader.cancel()
-            await asyncio.wait({reader})
+        tasks = self.halt_reading()
+        if tasks:
+            await asyncio.wait(tasks)
 
     def take(self, timeout: float | None) -> tuple[bool, Any] | None:
         """On the cell's thread: the next (ok, message or error) handed over, waiting up to ``timeout`` seconds
@@ -593,9 +681,7 @@ class Client(_ClientBase):
         if self._core.reading:
             if _loop._in_loop_thread():  # cannot wait here: the reader is cancelled on the next loop turn
                 self._core.reading = False
-                reader = self._core._reader
-                if reader is not None:
-                    reader.cancel()
+                self._core.halt_reading()
             else:
                 self._stop_reading()
         return self._core.ws
