@@ -412,3 +412,67 @@ def test_invalid_utf8_from_a_hostile_server_closes_with_1007_as_websockets_does(
     assert closed.value.sent.code == 1007  # invalid frame payload data (RFC 6455 §7.4.1)
     thread.join(5)
     listener.close()
+
+
+def test_a_str_subclass_is_sent_as_text():
+    import enum
+
+    class Colour(enum.StrEnum):
+        RED = "red"
+
+    srv = wskit.EchoServer()
+    c = wskit.connect(srv.url)
+    c.send(Colour.RED)
+    assert c.recv() == "red"
+    c.send("after")  # and nothing went wrong on the way
+    assert c.recv() == "after"
+
+
+def test_a_receiver_on_the_loop_beside_recv_in_the_cell_keeps_the_connection():
+    from wskit.live import loop
+
+    srv = wskit.EchoServer()
+    c = wskit.connect(srv.url)
+    ws = c.connection
+
+    async def receive_on_the_loop():
+        return asyncio.ensure_future(ws.recv())
+
+    waiting = loop.run(receive_on_the_loop())  # code on the loop, waiting in ws.recv()
+    c.send("one")
+    c.send("two")
+    assert c.recv(timeout=5) == "two"  # the loop's receiver took "one"; neither broke the connection
+
+    async def result():
+        return await waiting
+
+    assert loop.run(result(), 5) == "one"
+    c.send("three")
+    assert c.recv(timeout=5) == "three" and not c.closed
+
+
+def test_messages_read_ahead_before_a_reconnect_all_come_then_the_new_connection():
+    import itertools
+
+    from wskit.live.client import READ_AHEAD
+
+    connections = itertools.count()
+    count = READ_AHEAD + 4  # more than the cell's inbox holds: some wait in websockets when the server closes
+
+    async def burst_then_close(ws):
+        if next(connections) == 0:
+            await ws.recv()
+            for i in range(count):
+                await ws.send(f"m{i}")
+            await ws.close()
+        else:
+            await ws.send("again")
+            await ws.wait_closed()
+
+    srv = wskit.Server(burst_then_close)
+    c = wskit.connect(srv.url, reconnect=True)
+    c.send("go")
+    first = c.recv()  # reading has begun; the rest arrive, the server closes, the client reconnects
+    c.wait_connected(after=1)
+    assert [first] + [c.recv() for _ in range(count - 1)] == [f"m{i}" for i in range(count)]
+    assert c.recv() == "again"

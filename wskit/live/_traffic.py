@@ -104,10 +104,13 @@ def check_private_hooks() -> None:
     if "self.recv_messages = Assembler(" not in inspect.getsource(Connection.connection_made):
         raise moved("Connection().recv_messages (the Assembler the plain-cell client's pump reads)")
 
-    async def frame_queue() -> Any:
-        return getattr(Assembler(), "frames", None)
+    async def assembler() -> Any:
+        return Assembler()
 
-    frames = asyncio.run(frame_queue())
+    made = asyncio.run(assembler())
+    if not isinstance(getattr(made, "get_in_progress", None), bool):
+        raise moved("asyncio.messages.Assembler().get_in_progress")
+    frames = getattr(made, "frames", None)
     for attribute in PRIVATE_FRAME_QUEUE_ATTRIBUTES:
         if not hasattr(frames, attribute):
             raise moved(f"asyncio.messages.Assembler().frames.{attribute}")

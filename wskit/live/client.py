@@ -168,10 +168,11 @@ class _Core:
         self.connect_count = 0
         self.connected_changed = threading.Condition()
         self._watcher: asyncio.Task[None] | None = None
-        # The plain-cell fast path (Client): send() queues to one writer on the loop and returns, keeping the
-        # order; the first recv() starts one reader on the loop, which hands messages to a thread-side inbox
-        # (READ_AHEAD at most) and goes on reading, so recv() only waits on the inbox. Taking ``.connection``
-        # (for code on the loop) stops the reader first; what it read stays in the inbox for the next recv().
+        # The plain-cell fast path (Client): send() hands the message to the loop, which writes it at once (or
+        # queues it to one writer, keeping the order) while send() returns; the first recv() starts reading on
+        # the loop: messages are pumped to a thread-side inbox as they arrive (READ_AHEAD at most), so recv()
+        # only waits on the inbox. Taking ``.connection`` (for code on the loop) stops reading first; what was
+        # read stays in the inbox for the next recv().
         self._outbox: collections.deque[tuple[Data, asyncio.Future[None] | None]] = collections.deque()
         self._writer: asyncio.Task[None] | None = None
         self.unsent = 0  # plain-cell sends handed to the loop and not yet written (guarded by unsent_lock)
@@ -183,6 +184,7 @@ class _Core:
         self._room: asyncio.Event | None = None
         self._reader: asyncio.Task[None] | None = None
         self._pumping = False  # messages are pumped into the inbox as they arrive (on the loop only)
+        self._pumped: LoggedClientConnection | None = None  # from this connection
         self._options: dict[str, Any] = {  # websockets' names for them
             **{key: options[key] for key in ("origin", "compression", "max_size", "ping_interval", "ping_timeout",
                                              "close_timeout")},
@@ -294,9 +296,9 @@ class _Core:
         ws = self.ws
         if (done is None and not self._outbox and self._writer is None and ws is not None
                 and ws.state is State.OPEN and ws.send_in_progress is None and not ws.paused):
-            try:
-                if data.__class__ is str:
-                    ws.protocol.send_text(data.encode())  # type: ignore[union-attr]
+            try:  # as websockets' send() tells them apart (a str subclass, such as a StrEnum, is text)
+                if isinstance(data, str):
+                    ws.protocol.send_text(data.encode())
                 else:
                     ws.protocol.send_binary(data)
                 ws.send_data()
@@ -346,36 +348,39 @@ class _Core:
         """On the loop: start handing messages to the inbox for plain-cell recv() (again after it ended or stopped).
 
         Messages are *pumped*: :meth:`_pump` runs in the very callback in which websockets parsed them
-        (``data_received``), so a message reaches the inbox with no task to wake and no loop turn in between. Once
-        the connection is closing and nothing is left (or a message is refused), a reader task takes over
-        (:meth:`_read`): it hands over the rest and the error that ends the connection exactly as ``ws.recv()``
-        raises it.
+        (``data_received``), so a message reaches the inbox with no task to wake and no loop turn in between.
+        Whatever is not a whole message in one frame on an open connection (a message in fragments, a closed
+        connection, a message websockets refuses, code on the loop receiving at the same time) is handed to a
+        reader task (:meth:`_read`), whose ``ws.recv()`` answers it exactly as websockets does.
         """
         ws = self.ws
         if self._pumping or (self._reader is not None and not self._reader.done()) or ws is None:
             return
-        self._pumping = True
+        self._pumping, self._pumped = True, ws
         ws.wskit_sink = functools.partial(self._pump, ws)
         self._pump(ws)
 
     def make_room(self) -> None:
         """On the loop: recv() took a message from a full inbox; a parked reader goes on."""
-        if self._pumping and self.ws is not None:
-            self._pump(self.ws)
+        if self._pumping and self._pumped is not None:
+            self._pump(self._pumped)  # the connection it reads (a reconnect may have opened another since)
         elif self._room is not None:
             self._room.set()
 
     def _pump(self, ws: LoggedClientConnection) -> None:
-        """On the loop, as data arrives: move whole messages from websockets into the inbox (READ_AHEAD at most).
-
-        It takes them from websockets' message assembler (``ws.recv_messages``, what ``ws.recv()`` awaits):
-        a message in fragments not all here yet is left there (its frames put back, as a cancelled ``recv()``
-        does); a message websockets refuses (invalid UTF-8, too many fragments) is put back too, and the reader
-        task's ``ws.recv()`` meets it and answers it as websockets does (closing with 1007, ...).
-        """
-        if not self._pumping or ws is not self.ws:
+        """On the loop, as data arrives: move whole messages from websockets into the inbox (READ_AHEAD at most)."""
+        if not self._pumping or ws is not self._pumped:
             return
-        frames = ws.recv_messages.frames
+        try:
+            self._pump_messages(ws)
+        except BaseException:  # a defect here must not abort the connection (this runs inside data_received)
+            self._read_in_a_task()
+
+    def _pump_messages(self, ws: LoggedClientConnection) -> None:
+        """Take each message in one frame from websockets' assembler (``ws.recv_messages``, what ``ws.recv()``
+        awaits) with its own ``get()``, stepped by hand: a whole frame is there, so it never waits."""
+        assembler = ws.recv_messages
+        frames = assembler.frames
         while True:
             self.parked = True  # before looking: a recv() that takes a message from now on calls make_room
             if self.inbox.qsize() >= READ_AHEAD:
@@ -385,32 +390,37 @@ class _Core:
                 if ws.state is not State.OPEN:  # closed or closing, and nothing left: the reader task ends it
                     self._read_in_a_task()
                 return  # nothing here yet: the next data_received calls again
-            queued = list(frames.queue)
-            getting = ws.recv_messages.get()
+            first = frames.queue[0]
+            if not first.fin or assembler.get_in_progress:  # in fragments (the task assembles them in linear
+                self._read_in_a_task()  # time), or code on the loop receiving too (websockets refuses that)
+                return
+            getting = assembler.get()
             try:
-                waiting = getting.send(None)
+                getting.send(None)
             except StopIteration as stop:
                 self.inbox.put((True, stop.value))
                 continue
-            except BaseException:  # refused: back where it was, for websockets' own recv() to answer
-                frames.put_back(queued[: len(queued) - len(frames.queue)])
+            except BaseException:  # refused (invalid UTF-8): back where it was, for websockets' own recv() to answer
+                if not frames.queue or frames.queue[0] is not first:
+                    frames.put_back([first])
                 self._read_in_a_task()
                 return
-            assert waiting is not None  # the rest of a fragmented message is not here: withdraw
-            with contextlib.suppress(asyncio.CancelledError):
-                getting.throw(asyncio.CancelledError())
+            with contextlib.suppress(asyncio.CancelledError):  # it waits after all: withdraw, as a cancelled
+                getting.throw(asyncio.CancelledError())  # recv() does, and let the task take it
+            self._read_in_a_task()
             return
 
     def _read_in_a_task(self) -> None:
         """Hand reading over to the reader task (:meth:`_read`): it does what ``ws.recv()`` does, errors included."""
         self._halt_pump()
-        self._room = asyncio.Event()
-        self._reader = asyncio.get_running_loop().create_task(self._read())
+        if self._reader is None or self._reader.done():
+            self._room = asyncio.Event()
+            self._reader = asyncio.get_running_loop().create_task(self._read())
 
     def _halt_pump(self) -> None:
-        self._pumping = False
-        if self.ws is not None:
-            self.ws.wskit_sink = None
+        pumped, self._pumping, self._pumped = self._pumped, False, None
+        if pumped is not None:
+            pumped.wskit_sink = None
 
     async def _read(self) -> None:
         assert self._room is not None
