@@ -454,6 +454,8 @@ def test_a_receiver_on_the_loop_beside_recv_in_the_cell_keeps_the_connection():
 def test_messages_read_ahead_before_a_reconnect_all_come_then_the_new_connection():
     import itertools
 
+    import websockets
+
     from wskit.live.client import READ_AHEAD
 
     connections = itertools.count()
@@ -475,4 +477,15 @@ def test_messages_read_ahead_before_a_reconnect_all_come_then_the_new_connection
     first = c.recv()  # reading has begun; the rest arrive, the server closes, the client reconnects
     c.wait_connected(after=1)
     assert [first] + [c.recv() for _ in range(count - 1)] == [f"m{i}" for i in range(count)]
+    with pytest.raises(websockets.ConnectionClosedOK):  # the drop, once, after all that came before it
+        c.recv()
     assert c.recv() == "again"
+
+
+def test_text_with_no_utf8_form_is_refused_before_anything_is_sent():
+    srv = wskit.EchoServer()
+    c = wskit.connect(srv.url)
+    with pytest.raises(ValueError, match=r"cannot be sent.*nothing was sent"):
+        c.send("half a pair: \ud800")
+    c.send("héllo")  # the connection is fine, and other text goes through
+    assert c.recv() == "héllo"

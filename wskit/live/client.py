@@ -99,7 +99,17 @@ def backoff_delay(attempt: int, *, base: float = BACKOFF_BASE, cap: float = BACK
 
 
 def _encode(message: Any) -> Data:
-    if isinstance(message, (str, bytes)):
+    if isinstance(message, str):
+        if not message.isascii():
+            try:
+                message.encode()
+            except UnicodeEncodeError as exc:
+                raise ValueError(
+                    f"this text cannot be sent: {exc.reason} at position {exc.start} (a text message is UTF-8, "
+                    f"and {message[exc.start:exc.end]!r} has no UTF-8 form); nothing was sent"
+                ) from None
+        return message
+    if isinstance(message, bytes):
         return message
     if isinstance(message, (bytearray, memoryview)):
         return bytes(message)
@@ -302,8 +312,9 @@ class _Core:
                 else:
                     ws.protocol.send_binary(data)
                 ws.send_data()
-            except BaseException as exc:  # as the writer does: raised by the next send()
-                self.send_error = exc
+            except BaseException as exc:  # as websockets' send() does with an unexpected error: the connection is
+                self.send_error = exc  # dropped, and the next send() raises it
+                ws.transport.abort()
             finally:
                 with self.unsent_lock:
                     self.unsent -= 1
@@ -411,18 +422,21 @@ class _Core:
             return
 
     def _read_in_a_task(self) -> None:
-        """Hand reading over to the reader task (:meth:`_read`): it does what ``ws.recv()`` does, errors included."""
+        """Hand reading over to the reader task (:meth:`_read`): it does what ``ws.recv()`` does, errors included,
+        on the same connection."""
+        ws = self._pumped
         self._halt_pump()
-        if self._reader is None or self._reader.done():
+        if ws is not None and (self._reader is None or self._reader.done()):
             self._room = asyncio.Event()
-            self._reader = asyncio.get_running_loop().create_task(self._read())
+            self._reader = asyncio.get_running_loop().create_task(self._read(ws))
 
     def _halt_pump(self) -> None:
         pumped, self._pumping, self._pumped = self._pumped, False, None
         if pumped is not None:
             pumped.wskit_sink = None
 
-    async def _read(self) -> None:
+    async def _read(self, ws: LoggedClientConnection) -> None:
+        """Read ``ws`` until it ends (a reconnect opens another: the next recv() reads that one)."""
         assert self._room is not None
         room = self._room
         while True:
@@ -433,7 +447,7 @@ class _Core:
                 room.clear()
             self.parked = False
             try:
-                item: tuple[bool, Any] = (True, await self._open_ws().recv())
+                item: tuple[bool, Any] = (True, await ws.recv())
             except asyncio.CancelledError:
                 raise
             except BaseException as exc:  # closed (or broken): recv() raises it, and the reader ends
@@ -575,7 +589,10 @@ class Client(_ClientBase):
         reconnect: reopen the connection whenever it drops, with exponential
             backoff (:func:`backoff_delay`: 0.1 s doubling, never more than
             3 s, for up to a minute); the log shows each attempt, and
-            :meth:`wait_connected` waits for the next one.
+            :meth:`wait_connected` waits for the next one. A ``recv()`` that
+            is reading when it drops gives every message that came before,
+            then raises ``ConnectionClosed`` once; the next reads the new
+            connection.
 
     Raises:
         HandshakeRefused: the server answered with 400, 403, 426, ...
@@ -650,12 +667,16 @@ class Client(_ClientBase):
         item = core.take(0)  # read ahead already
         if item is None:
             if not core.reading:
-                ws = core._open_ws()
-                if ws.state is not State.OPEN or _loop._in_loop_thread():
+                core._open_ws()  # not connected: says so
+                if _loop._in_loop_thread():  # refused, with the line to type instead
                     wait = None if timeout is None else timeout + 1
                     return self._run(core.recv(timeout), wait)
-                _loop.post(core.start_reading)
-                core.reading = True
+                core.reading = True  # before the hop: an interrupt from here on stops the reading it started
+                try:
+                    _loop.post(core.start_reading)
+                except BaseException:
+                    core.reading = False
+                    raise
             try:
                 item = core.take(timeout)
             except BaseException:  # an interrupt: the reader stops on the loop too (nothing is lost: a
