@@ -193,8 +193,7 @@ class _Core:
         self.parked = False  # the reader waits for room in the inbox (set and cleared on the loop only)
         self._room: asyncio.Event | None = None
         self._reader: asyncio.Task[None] | None = None
-        self._pumping = False  # messages are pumped into the inbox as they arrive (on the loop only)
-        self._pumped: LoggedClientConnection | None = None  # from this connection
+        self._pumped: LoggedClientConnection | None = None  # messages of this connection are pumped to the inbox
         self._options: dict[str, Any] = {  # websockets' names for them
             **{key: options[key] for key in ("origin", "compression", "max_size", "ping_interval", "ping_timeout",
                                              "close_timeout")},
@@ -365,22 +364,22 @@ class _Core:
         reader task (:meth:`_read`), whose ``ws.recv()`` answers it exactly as websockets does.
         """
         ws = self.ws
-        if self._pumping or (self._reader is not None and not self._reader.done()) or ws is None:
+        if self._pumped is not None or (self._reader is not None and not self._reader.done()) or ws is None:
             return
-        self._pumping, self._pumped = True, ws
+        self._pumped = ws
         ws.wskit_sink = functools.partial(self._pump, ws)
         self._pump(ws)
 
     def make_room(self) -> None:
         """On the loop: recv() took a message from a full inbox; a parked reader goes on."""
-        if self._pumping and self._pumped is not None:
+        if self._pumped is not None:
             self._pump(self._pumped)  # the connection it reads (a reconnect may have opened another since)
         elif self._room is not None:
             self._room.set()
 
     def _pump(self, ws: LoggedClientConnection) -> None:
         """On the loop, as data arrives: move whole messages from websockets into the inbox (READ_AHEAD at most)."""
-        if not self._pumping or ws is not self._pumped:
+        if ws is not self._pumped:  # stopped, or handed to the reader task
             return
         try:
             self._pump_messages(ws)
@@ -431,7 +430,7 @@ class _Core:
             self._reader = asyncio.get_running_loop().create_task(self._read(ws))
 
     def _halt_pump(self) -> None:
-        pumped, self._pumping, self._pumped = self._pumped, False, None
+        pumped, self._pumped = self._pumped, None
         if pumped is not None:
             pumped.wskit_sink = None
 
@@ -455,21 +454,21 @@ class _Core:
                 return
             self.inbox.put(item)
 
-    def halt_reading(self) -> list[asyncio.Task[Any]]:
-        """On the loop, at once: stop the pump and cancel the reader tasks; returns them, to wait for."""
+    def halt_reading(self) -> asyncio.Task[None] | None:
+        """On the loop, at once: stop the pump and cancel the reader task; returns it if it still ran, to wait for."""
         self._halt_pump()
-        tasks = [task for task in (self._reader,) if task is not None and not task.done()]
-        self._reader = None
-        for task in tasks:
-            task.cancel()
-        return tasks
+        reader, self._reader = self._reader, None
+        if reader is None or reader.done():
+            return None
+        reader.cancel()
+        return reader
 
     async def stop_reading(self) -> None:
         """Stop reading ahead: a message not yet handed over stays queued in websockets; those handed over stay in
         the inbox, for the next recv()."""
-        tasks = self.halt_reading()
-        if tasks:
-            await asyncio.wait(tasks)
+        reader = self.halt_reading()
+        if reader is not None:
+            await asyncio.wait({reader})
 
     def take(self, timeout: float | None) -> tuple[bool, Any] | None:
         """On the cell's thread: the next (ok, message or error) handed over, waiting up to ``timeout`` seconds
