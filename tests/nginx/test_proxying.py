@@ -174,6 +174,7 @@ def test_round_robin_breaks_polling_sticky_fixes_it(socketio_nodes) -> None:
     round_robin = proxy_for(urls, name="lb")
     statuses, where = socketio_by_hand(round_robin)
     assert statuses == [200, 400] and where is None
+    round_robin.wait_for_log(r"sid=.* 400 ")  # nginx writes a request's line after its answer has gone out
     upstreams = re.findall(r"upstream=(\S+)", round_robin.access_log(0))
     assert len(set(upstreams)) == 2  # the second request went to the other process
 
