@@ -489,3 +489,83 @@ def test_text_with_no_utf8_form_is_refused_before_anything_is_sent():
         c.send("half a pair: \ud800")
     c.send("héllo")  # the connection is fine, and other text goes through
     assert c.recv() == "héllo"
+
+
+def _first_connection_sends(*messages, wait_for_one=False):
+    """A handler: the first connection sends ``messages`` (after one from the client, if asked) and closes; each
+    later one sends "again" and stays open."""
+    import itertools
+
+    connections = itertools.count()
+
+    async def handler(ws):
+        if next(connections) == 0:
+            if wait_for_one:
+                await ws.recv()
+            for message in messages:
+                await ws.send(message)
+            await ws.close(1001 if not messages else 1000)
+        else:
+            await ws.send("again")
+            await ws.wait_closed()
+
+    return handler
+
+
+@pytest.mark.parametrize("read_first", [False, True])
+def test_a_drop_and_reconnect_before_recv_loses_nothing(read_first):
+    import websockets
+
+    srv = wskit.Server(_first_connection_sends("m0", "m1", wait_for_one=True))
+    c = wskit.connect(srv.url, reconnect=True)
+    if read_first:  # reading began, then stopped (a recv that timed out) before the drop
+        with pytest.raises(TimeoutError):
+            c.recv(timeout=0.01)
+    c.send("go")
+    c.wait_connected(after=1)  # dropped and reconnected, and no recv() was reading
+    assert [c.recv(), c.recv()] == ["m0", "m1"]
+    with pytest.raises(websockets.ConnectionClosedOK):  # the drop, once
+        c.recv()
+    assert c.recv() == "again"
+
+
+def test_a_reconnecting_client_keeps_a_bounded_number_of_unread_connections():
+    from wskit.live.client import UNREAD_CONNECTIONS
+
+    async def send_then_close(ws):
+        await ws.send("unread")
+        await ws.close()
+
+    srv = wskit.Server(send_then_close)
+    c = wskit.connect(srv.url, reconnect=True)
+    c.wait_connected(after=UNREAD_CONNECTIONS + 2)
+    assert len(c._core.unread) <= UNREAD_CONNECTIONS
+    assert any("never read" in r.info for r in c.log.records if r.opcode == "ERROR")
+    assert c.recv() == "unread"  # the oldest kept is read first
+    c.close()
+
+
+def test_the_async_client_reads_a_dropped_connection_to_its_end_then_the_new_one():
+    import websockets
+
+    srv = wskit.Server(_first_connection_sends("m0", "m1"))
+
+    async def cell():
+        c = await wskit.aconnect(srv.url, reconnect=True)
+        while c._core.connect_count < 2:  # dropped and reconnected before any recv()
+            await asyncio.sleep(0.01)
+        got = [await c.recv(), await c.recv()]
+        with pytest.raises(websockets.ConnectionClosedOK):
+            await c.recv()
+        got.append(await c.recv())
+        await c.close()
+        return got
+
+    assert asyncio.run(cell()) == ["m0", "m1", "again"]
+
+
+def test_a_drop_with_nothing_to_read_is_skipped_when_no_recv_waited():
+    srv = wskit.Server(_first_connection_sends())  # closes at once (1001), having sent nothing
+    c = wskit.connect(srv.url, reconnect=True)
+    c.wait_connected(after=1)
+    assert c.recv() == "again"  # the first connection brought nothing: no stale ConnectionClosed before this

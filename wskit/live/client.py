@@ -50,6 +50,10 @@ READ_AHEAD = 16
 """Messages the plain-cell reader may hold for :meth:`Client.recv` before it stops reading (the bound on
 what it holds; past it, websockets' own buffer and then TCP hold the rest, as for any reader)."""
 
+UNREAD_CONNECTIONS = 4
+"""With ``reconnect=True``: earlier connections whose messages no ``recv()`` has read yet that a client keeps (each
+holds what websockets buffered for it, a bounded amount); past this many the oldest is let go, with a log event."""
+
 MAX_UNSENT = 64
 """Messages a plain-cell :meth:`Client.send` may leave queued on the loop without waiting for them to be written.
 
@@ -194,6 +198,10 @@ class _Core:
         self._room: asyncio.Event | None = None
         self._reader: asyncio.Task[None] | None = None
         self._pumped: LoggedClientConnection | None = None  # messages of this connection are pumped to the inbox
+        # The connections whose messages a recv() has not read to the end, oldest first (with reconnect=True a
+        # drop leaves the old one here until its last message and its ConnectionClosed are read): the next recv()
+        # reads the first. At most UNREAD_CONNECTIONS; past that the oldest is let go, with a log event.
+        self.unread: collections.deque[LoggedClientConnection] = collections.deque()
         self._options: dict[str, Any] = {  # websockets' names for them
             **{key: options[key] for key in ("origin", "compression", "max_size", "ping_interval", "ping_timeout",
                                              "close_timeout")},
@@ -244,6 +252,7 @@ class _Core:
             if ws is None:
                 sock.close()
         self.ws = ws
+        self._keep_unread(ws)
         upgraded = time.perf_counter()
         self._log_handshake(attempt, to_response(ws.response))
         self.timings = {"tcp_connect": connected - started, "upgrade": upgraded - connected}
@@ -273,6 +282,31 @@ class _Core:
                     if time.monotonic() > deadline:
                         self.log.add("event", "ERROR", info=f"gave up reconnecting after {attempt} attempts: {exc!r}")
                         return
+
+    def _keep_unread(self, ws: LoggedClientConnection) -> None:
+        """Queue a new connection behind those whose messages are not read yet (a bounded number of them).
+
+        An old connection with nothing left to read is passed over, unless a reader is on it (its end is then
+        raised once, to the recv() waiting for it)."""
+        reading = self._pumped is not None or (self._reader is not None and not self._reader.done())
+        kept = [old for i, old in enumerate(self.unread) if (i == 0 and reading) or old.recv_messages.frames.queue]
+        self.unread.clear()
+        self.unread.extend(kept)
+        self.unread.append(ws)
+        while len(self.unread) > UNREAD_CONNECTIONS:
+            old = self.unread.popleft()
+            self.log.add("event", "ERROR", info=f"{len(old.recv_messages.frames.queue)} frames of an earlier "
+                         f"connection were never read: let go after {UNREAD_CONNECTIONS} reconnections")
+
+    def _to_read(self) -> LoggedClientConnection:
+        """The connection the next recv() reads: the oldest with messages (or its end) still unread, else the
+        last one (closed: its recv() raises how it ended, again)."""
+        return self.unread[0] if self.unread else self._open_ws()
+
+    def _read_to_the_end(self, ws: LoggedClientConnection) -> None:
+        """``ws``'s end was handed to a recv(): the next recv() reads the connection after it."""
+        if self.unread and self.unread[0] is ws:
+            self.unread.popleft()
 
     def _log_handshake(self, attempt: list[LoggedClientConnection], response: Response) -> None:
         if attempt and attempt[0].request is not None:
@@ -363,9 +397,9 @@ class _Core:
         connection, a message websockets refuses, code on the loop receiving at the same time) is handed to a
         reader task (:meth:`_read`), whose ``ws.recv()`` answers it exactly as websockets does.
         """
-        ws = self.ws
-        if self._pumped is not None or (self._reader is not None and not self._reader.done()) or ws is None:
+        if self._pumped is not None or (self._reader is not None and not self._reader.done()) or self.ws is None:
             return
+        ws = self._to_read()
         self._pumped = ws
         ws.wskit_sink = functools.partial(self._pump, ws)
         self._pump(ws)
@@ -450,6 +484,7 @@ class _Core:
             except asyncio.CancelledError:
                 raise
             except BaseException as exc:  # closed (or broken): recv() raises it, and the reader ends
+                self._read_to_the_end(ws)
                 self.inbox.put((False, exc))
                 return
             self.inbox.put(item)
@@ -481,11 +516,14 @@ class _Core:
     async def recv(self, timeout: float | None) -> Data:
         # Cancelling this (an interrupted cell) cancels websockets' recv(), which is safe: the message
         # stays queued for the next recv() and no receive is left running.
-        ws = self._open_ws()
+        ws = self._to_read()
         try:
             return await asyncio.wait_for(ws.recv(), timeout)
         except TimeoutError:
             raise TimeoutError(f"no message received within {timeout} s") from None
+        except websockets.ConnectionClosed:
+            self._read_to_the_end(ws)
+            raise
 
     async def ping(self, data: bytes | None) -> float:
         waiter = await self._open_ws().ping(data)
@@ -588,10 +626,11 @@ class Client(_ClientBase):
         reconnect: reopen the connection whenever it drops, with exponential
             backoff (:func:`backoff_delay`: 0.1 s doubling, never more than
             3 s, for up to a minute); the log shows each attempt, and
-            :meth:`wait_connected` waits for the next one. A ``recv()`` that
-            is reading when it drops gives every message that came before,
-            then raises ``ConnectionClosed`` once; the next reads the new
-            connection.
+            :meth:`wait_connected` waits for the next one. ``recv()`` gives
+            every message the dropped connection brought, then raises its
+            ``ConnectionClosed`` once, then reads the new connection (at
+            most :data:`UNREAD_CONNECTIONS` unread old ones are kept); a drop
+            that left nothing to read, while no ``recv()`` waited, is skipped.
 
     Raises:
         HandshakeRefused: the server answered with 400, 403, 426, ...
@@ -769,6 +808,7 @@ class Client(_ClientBase):
         self.close()
         while self._core.take(0) is not None:  # what the old connection brought goes with it
             pass
+        self._core.unread.clear()
         self._core.user_closed, self._core._watcher = False, None
         self._go_live(self.name, self._core.open, self._core.timeout + 1)
 
