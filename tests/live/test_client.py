@@ -529,20 +529,49 @@ def test_a_drop_and_reconnect_before_recv_loses_nothing(read_first):
     assert c.recv() == "again"
 
 
+def _read_until(c, last, limit=40):
+    """What a plain client's recv() gives until ``last``: messages, and "CC" for each ConnectionClosed."""
+    import websockets
+
+    got = []
+    while (not got or got[-1] != last) and len(got) < limit:
+        try:
+            got.append(c.recv(timeout=5))
+        except websockets.ConnectionClosed:
+            got.append("CC")
+    return got
+
+
 def test_a_reconnecting_client_keeps_a_bounded_number_of_unread_connections():
+    import itertools
+
     from wskit.live.client import UNREAD_CONNECTIONS
 
+    connections = itertools.count(1)
+    dropped = UNREAD_CONNECTIONS + 2
+
     async def send_then_close(ws):
-        await ws.send("unread")
-        await ws.close()
+        k = next(connections)
+        await ws.send(f"n{k}" if k <= dropped else "live")
+        await (ws.close() if k <= dropped else ws.wait_closed())
 
     srv = wskit.Server(send_then_close)
     c = wskit.connect(srv.url, reconnect=True)
-    c.wait_connected(after=UNREAD_CONNECTIONS + 2)
-    assert len(c._core.unread) <= UNREAD_CONNECTIONS
-    assert any("never read" in r.info for r in c.log.records if r.opcode == "ERROR")
-    assert c.recv() == "unread"  # the oldest kept is read first
-    c.close()
+    c.wait_connected(after=dropped)
+    assert len(c._core.unread) == UNREAD_CONNECTIONS + 1  # the old ones kept, and the open one
+    assert sum("never read" in r.info for r in c.log.records if r.opcode == "ERROR") == 2
+    expected = [x for k in range(dropped - UNREAD_CONNECTIONS + 1, dropped + 1) for x in (f"n{k}", "CC")]
+    assert _read_until(c, "live") == [*expected, "live"]  # the newest UNREAD_CONNECTIONS old ones, oldest first
+
+
+def test_messages_read_ahead_then_a_drop_while_not_reading_still_end_with_the_drop():
+    srv = wskit.Server(_first_connection_sends("m0", "m1", "m2", wait_for_one=True))
+    c = wskit.connect(srv.url, reconnect=True)
+    c.send("go")
+    assert c.recv() == "m0"  # the others are read ahead into the cell's inbox, or are on their way
+    c.connection  # noqa: B018 (taking it stops reading; what was read stays for recv())
+    c.wait_connected(after=1)
+    assert _read_until(c, "again") == ["m1", "m2", "CC", "again"]
 
 
 def test_the_async_client_reads_a_dropped_connection_to_its_end_then_the_new_one():
@@ -562,6 +591,48 @@ def test_the_async_client_reads_a_dropped_connection_to_its_end_then_the_new_one
         return got
 
     assert asyncio.run(cell()) == ["m0", "m1", "again"]
+
+
+def test_the_async_client_owes_a_partly_read_connection_its_end_after_another_drop():
+    import itertools
+
+    import websockets
+
+    connections = itertools.count(1)
+
+    async def handler(ws):
+        k = next(connections)
+        if k == 1:
+            await ws.send("m0")
+            await ws.send("m1")
+            await ws.close()
+        elif k == 2:
+            await ws.send("x2")
+            await ws.recv()
+            await ws.close()
+        else:
+            await ws.send("live")
+            await ws.wait_closed()
+
+    srv = wskit.Server(handler)
+
+    async def cell():
+        c = await wskit.aconnect(srv.url, reconnect=True)
+        while c._core.connect_count < 2:
+            await asyncio.sleep(0.01)
+        got = [await c.recv(), await c.recv()]  # the first connection's messages, not yet its end
+        await c.send("drop this one too")
+        while c._core.connect_count < 3:
+            await asyncio.sleep(0.01)
+        while not got or got[-1] != "live":
+            try:
+                got.append(await c.recv(timeout=5))
+            except websockets.ConnectionClosed:
+                got.append("CC")
+        await c.close()
+        return got
+
+    assert asyncio.run(cell()) == ["m0", "m1", "CC", "x2", "CC", "live"]
 
 
 def test_a_drop_with_nothing_to_read_is_skipped_when_no_recv_waited():

@@ -202,6 +202,7 @@ class _Core:
         # drop leaves the old one here until its last message and its ConnectionClosed are read): the next recv()
         # reads the first. At most UNREAD_CONNECTIONS; past that the oldest is let go, with a log event.
         self.unread: collections.deque[LoggedClientConnection] = collections.deque()
+        self._started: LoggedClientConnection | None = None  # the last connection a recv() began to read
         self._options: dict[str, Any] = {  # websockets' names for them
             **{key: options[key] for key in ("origin", "compression", "max_size", "ping_interval", "ping_timeout",
                                              "close_timeout")},
@@ -286,17 +287,19 @@ class _Core:
     def _keep_unread(self, ws: LoggedClientConnection) -> None:
         """Queue a new connection behind those whose messages are not read yet (a bounded number of them).
 
-        An old connection with nothing left to read is passed over, unless a reader is on it (its end is then
-        raised once, to the recv() waiting for it)."""
-        reading = self._pumped is not None or (self._reader is not None and not self._reader.done())
-        kept = [old for i, old in enumerate(self.unread) if (i == 0 and reading) or old.recv_messages.frames.queue]
-        self.unread.clear()
-        self.unread.extend(kept)
+        The connection that dropped is passed over if no recv() ever read from it and it left nothing to read (a
+        learner who never read it gets no stale ConnectionClosed); once read from, its end is owed to a recv()."""
+        if self.unread:  # the connection that just dropped: passed over if no recv() ever read it and it left nothing
+            dropped = self.unread[-1]
+            if dropped is not self._started and not dropped.recv_messages.frames.queue:
+                self.unread.pop()
         self.unread.append(ws)
-        while len(self.unread) > UNREAD_CONNECTIONS:
-            old = self.unread.popleft()
+        if len(self.unread) > UNREAD_CONNECTIONS + 1:  # the oldest that no reader is on goes
+            reading = self._pumped is not None or (self._reader is not None and not self._reader.done())
+            old = self.unread[1 if reading else 0]
+            self.unread.remove(old)
             self.log.add("event", "ERROR", info=f"{len(old.recv_messages.frames.queue)} frames of an earlier "
-                         f"connection were never read: let go after {UNREAD_CONNECTIONS} reconnections")
+                         f"connection were never read: let go, {UNREAD_CONNECTIONS} unread ones are kept")
 
     def _to_read(self) -> LoggedClientConnection:
         """The connection the next recv() reads: the oldest with messages (or its end) still unread, else the
@@ -307,6 +310,11 @@ class _Core:
         """``ws``'s end was handed to a recv(): the next recv() reads the connection after it."""
         if self.unread and self.unread[0] is ws:
             self.unread.popleft()
+
+    def _start_on(self) -> LoggedClientConnection:
+        """The connection the next recv() reads, marked as read from."""
+        self._started = ws = self._to_read()
+        return ws
 
     def _log_handshake(self, attempt: list[LoggedClientConnection], response: Response) -> None:
         if attempt and attempt[0].request is not None:
@@ -399,7 +407,7 @@ class _Core:
         """
         if self._pumped is not None or (self._reader is not None and not self._reader.done()) or self.ws is None:
             return
-        ws = self._to_read()
+        ws = self._start_on()
         self._pumped = ws
         ws.wskit_sink = functools.partial(self._pump, ws)
         self._pump(ws)
@@ -484,7 +492,8 @@ class _Core:
             except asyncio.CancelledError:
                 raise
             except BaseException as exc:  # closed (or broken): recv() raises it, and the reader ends
-                self._read_to_the_end(ws)
+                if isinstance(exc, websockets.ConnectionClosed):
+                    self._read_to_the_end(ws)
                 self.inbox.put((False, exc))
                 return
             self.inbox.put(item)
@@ -516,7 +525,7 @@ class _Core:
     async def recv(self, timeout: float | None) -> Data:
         # Cancelling this (an interrupted cell) cancels websockets' recv(), which is safe: the message
         # stays queued for the next recv() and no receive is left running.
-        ws = self._to_read()
+        ws = self._start_on()
         try:
             return await asyncio.wait_for(ws.recv(), timeout)
         except TimeoutError:
@@ -629,8 +638,9 @@ class Client(_ClientBase):
             :meth:`wait_connected` waits for the next one. ``recv()`` gives
             every message the dropped connection brought, then raises its
             ``ConnectionClosed`` once, then reads the new connection (at
-            most :data:`UNREAD_CONNECTIONS` unread old ones are kept); a drop
-            that left nothing to read, while no ``recv()`` waited, is skipped.
+            most :data:`UNREAD_CONNECTIONS` unread old ones are kept); a
+            connection that no ``recv()`` read from and that dropped with
+            nothing to read is skipped.
 
     Raises:
         HandshakeRefused: the server answered with 400, 403, 426, ...
