@@ -35,7 +35,7 @@ def bounded(call, seconds: float):
 
 def test_a_socketio_process_that_never_answers_times_out(monkeypatch):
     hung = [sys.executable, "-c", "import time; time.sleep(60)"]
-    monkeypatch.setattr(cluster.SocketIOProcess, "_command", lambda self: hung)
+    monkeypatch.setattr(cluster, "_app_command", lambda redis_url: hung)
     started = time.monotonic()
     outcome = bounded(lambda: cluster.SocketIOProcess(timeout=1), 10)
     assert isinstance(outcome.get("error"), TimeoutError)
@@ -45,10 +45,30 @@ def test_a_socketio_process_that_never_answers_times_out(monkeypatch):
 
 
 def test_a_socketio_process_that_dies_says_so(monkeypatch):
-    monkeypatch.setattr(cluster.SocketIOProcess, "_command", lambda self: [sys.executable, "-c", "print('oops')"])
+    monkeypatch.setattr(cluster, "_app_command", lambda redis_url: [sys.executable, "-c", "print('oops')"])
     with pytest.raises(RuntimeError, match="did not start: 'oops"):
         cluster.SocketIOProcess(timeout=5)
     assert wskit.live_objects() == []
+
+
+def test_a_cluster_starts_side_by_side_and_leaves_nothing_running_when_one_fails(monkeypatch):
+    import psutil
+
+    real, calls = cluster._app_command, []
+
+    def second_one_fails(redis_url):
+        calls.append(redis_url)
+        return [sys.executable, "-c", "print('oops')"] if len(calls) == 2 else real(redis_url)
+
+    monkeypatch.setattr(cluster, "_app_command", second_one_fails)
+    before = {p.pid for p in psutil.Process().children(recursive=True)}
+    with pytest.raises(RuntimeError, match="did not start: 'oops"):
+        cluster.start_socketio_cluster(3)
+    assert len(calls) == 3  # all three were started before the first was waited for
+    assert wskit.live_objects() == []
+    left = [p for p in psutil.Process().children(recursive=True) if p.pid not in before and p.is_running()
+            and p.status() != psutil.STATUS_ZOMBIE]
+    assert left == []
 
 
 @needs(shutil.which("redis-server") is not None, NO_REDIS)

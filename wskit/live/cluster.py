@@ -22,7 +22,7 @@ import psutil
 import redis
 
 from . import loop as _loop
-from .children import ChildProcess, spawn, stop_at_exit
+from .children import ChildProcess, end, spawn, stop_at_exit
 
 __all__ = ["RedisServer", "SocketIOProcess", "start_socketio_cluster", "RedisMissing"]
 
@@ -138,12 +138,13 @@ class SocketIOProcess(ChildProcess, _loop.LiveObject):
 
     kind = "sio-process"
 
-    def __init__(self, *, redis_url: str | None = None, name: str | None = None, timeout: float = 30.0) -> None:
+    def __init__(self, *, redis_url: str | None = None, name: str | None = None, timeout: float = 30.0,
+                 _process: subprocess.Popen[bytes] | None = None) -> None:  # started already (start_socketio_cluster)
         self.redis_url = redis_url
-        self._go_live(name, lambda: self._start(timeout))
+        self._go_live(name, lambda: self._start(timeout, _process))
 
-    def _start(self, timeout: float) -> None:
-        self.process = spawn(self._command(), stdout=subprocess.PIPE, stdin=subprocess.PIPE)
+    def _start(self, timeout: float, process: subprocess.Popen[bytes] | None) -> None:
+        self.process = process if process is not None else _spawn_app(self.redis_url)
         stop_at_exit(self)
         try:
             line = _read_line(self.process, timeout)  # the child says where it listens, once it does
@@ -154,12 +155,6 @@ class SocketIOProcess(ChildProcess, _loop.LiveObject):
             raise RuntimeError(f"the Socket.IO process did not start: {line!r}")
         self.url = line.split()[1]
         self.pid = self.process.pid
-
-    def _command(self) -> list[str]:
-        command = [sys.executable, "-m", "wskit", "sio-app"]
-        if self.redis_url:
-            command += ["--redis", self.redis_url]
-        return command
 
     @property
     def cpu_seconds(self) -> float:
@@ -178,6 +173,33 @@ class SocketIOProcess(ChildProcess, _loop.LiveObject):
         return f"<SocketIOProcess {self.name!r} {state}{broker}>"
 
 
+def _app_command(redis_url: str | None) -> list[str]:
+    command = [sys.executable, "-m", "wskit", "sio-app"]
+    if redis_url:
+        command += ["--redis", redis_url]
+    return command
+
+
+def _spawn_app(redis_url: str | None) -> subprocess.Popen[bytes]:
+    return spawn(_app_command(redis_url), stdout=subprocess.PIPE, stdin=subprocess.PIPE)
+
+
 def start_socketio_cluster(count: int, *, redis_url: str | None = None, name: str = "node") -> list[SocketIOProcess]:
-    """Start ``count`` processes of the chat app (named ``node-1`` ...), sharing rooms through ``redis_url``."""
-    return [SocketIOProcess(redis_url=redis_url, name=f"{name}-{i + 1}") for i in range(count)]
+    """Start ``count`` processes of the chat app (named ``node-1`` ...), sharing rooms through ``redis_url``.
+
+    They start side by side (the time of one start, not of ``count``); if one fails, or the cell is interrupted,
+    none of the others is left running.
+    """
+    spawned = [_spawn_app(redis_url) for _ in range(count)]
+    nodes: list[SocketIOProcess] = []
+    try:
+        for i, process in enumerate(spawned):
+            nodes.append(SocketIOProcess(redis_url=redis_url, name=f"{name}-{i + 1}", _process=process))
+    except BaseException:
+        for node in nodes:
+            node.stop()
+        raise
+    finally:
+        for process in spawned[len(nodes):]:  # not taken by a node (it failed, or the cell was interrupted)
+            end(process, stdin=True)
+    return nodes
