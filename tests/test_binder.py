@@ -23,7 +23,8 @@ def venv(path: Path) -> Path:
 
 
 def pip(bin_dir: Path, *args: str) -> None:
-    subprocess.run([str(bin_dir / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check", *args],
+    subprocess.run([str(bin_dir / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check",
+                    "--no-compile", *args],
                    check=True, timeout=900)
 
 
