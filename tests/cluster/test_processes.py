@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 import threading
@@ -51,24 +52,47 @@ def test_a_socketio_process_that_dies_says_so(monkeypatch):
     assert wskit.live_objects() == []
 
 
-def test_a_cluster_starts_side_by_side_and_leaves_nothing_running_when_one_fails(monkeypatch):
+@pytest.mark.parametrize("when", ["spawning", "starting", "started"])
+def test_a_cluster_starts_side_by_side_and_leaves_nothing_running_when_one_fails(monkeypatch, when):
+    """The second process fails (or the cell is interrupted) while it is spawned, while it starts, or just after
+    it started: nothing of the cluster is left running, open or registered."""
     import psutil
 
-    real, calls = cluster._app_command, []
+    real_command, real_spawn, calls = cluster._app_command, cluster.spawn, []
 
-    def second_one_fails(redis_url):
+    def command(redis_url):
         calls.append(redis_url)
-        return [sys.executable, "-c", "print('oops')"] if len(calls) == 2 else real(redis_url)
+        return [sys.executable, "-c", "print('oops')"] if len(calls) == 2 else real_command(redis_url)
 
-    monkeypatch.setattr(cluster, "_app_command", second_one_fails)
-    before = {p.pid for p in psutil.Process().children(recursive=True)}
-    with pytest.raises(RuntimeError, match="did not start: 'oops"):
+    def spawn(*args, **kwargs):
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real_spawn(*args, **kwargs)
+
+    class Interrupted(cluster.SocketIOProcess):
+        def __init__(self, **options):
+            super().__init__(**options)
+            if self.name.endswith("-2"):
+                raise KeyboardInterrupt
+
+    monkeypatch.setattr(cluster, "_app_command", command if when == "starting" else
+                        lambda redis_url: calls.append(redis_url) or real_command(redis_url))
+    if when == "spawning":
+        monkeypatch.setattr(cluster, "spawn", spawn)
+    if when == "started":
+        monkeypatch.setattr(cluster, "SocketIOProcess", Interrupted)
+    me = psutil.Process()
+    before = {p.pid for p in me.children(recursive=True)}
+    fds = len(os.listdir("/proc/self/fd"))
+    with pytest.raises(RuntimeError if when == "starting" else KeyboardInterrupt):
         cluster.start_socketio_cluster(3)
-    assert len(calls) == 3  # all three were started before the first was waited for
+    if when != "spawning":
+        assert len(calls) == 3  # all three were started before the first was waited for
     assert wskit.live_objects() == []
-    left = [p for p in psutil.Process().children(recursive=True) if p.pid not in before and p.is_running()
+    left = [p for p in me.children(recursive=True) if p.pid not in before and p.is_running()
             and p.status() != psutil.STATUS_ZOMBIE]
     assert left == []
+    assert len(os.listdir("/proc/self/fd")) <= fds  # every pipe closed
 
 
 @needs(shutil.which("redis-server") is not None, NO_REDIS)
@@ -112,3 +136,21 @@ def test_redis_that_fails_to_start_or_is_interrupted_leaves_nothing(monkeypatch)
         cluster.RedisServer(timeout=5)
     assert wskit.live_objects() == []
     assert processes and processes[0].poll() is not None  # the child was stopped too
+
+
+def test_a_stop_interrupted_while_the_process_exits_is_finished_by_the_next(monkeypatch):
+    from wskit.live import children
+
+    node = cluster.SocketIOProcess(name="node")
+    process = node.process
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt  # as the stop button does while end() waits for the process
+
+    monkeypatch.setattr(children, "end", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        node.stop()
+    monkeypatch.undo()
+    assert node.running and wskit.live_objects() == [node]  # not lost: still known, still to be stopped
+    wskit.stop_all()
+    assert process.poll() is not None and process.stdout.closed and wskit.live_objects() == []

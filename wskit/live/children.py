@@ -96,9 +96,10 @@ class ChildProcess:
 
         Returns the process that ended (``None`` if there was none: safe to call twice).
         """
-        process, self.process = self.process, None
-        if process is not None:
+        process = self.process
+        if process is not None:  # taken only once it ended: an interrupt in between leaves it for the next stop()
             end(process, timeout=timeout, stdin=stdin, group=group)
+            self.process = None
         forget(self)  # type: ignore[arg-type]
         return process
 

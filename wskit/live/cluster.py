@@ -190,16 +190,20 @@ def start_socketio_cluster(count: int, *, redis_url: str | None = None, name: st
     They start side by side (the time of one start, not of ``count``); if one fails, or the cell is interrupted,
     none of the others is left running.
     """
-    spawned = [_spawn_app(redis_url) for _ in range(count)]
+    spawned: list[subprocess.Popen[bytes]] = []
     nodes: list[SocketIOProcess] = []
     try:
+        for _ in range(count):
+            spawned.append(_spawn_app(redis_url))
         for i, process in enumerate(spawned):
-            nodes.append(SocketIOProcess(redis_url=redis_url, name=f"{name}-{i + 1}", _process=process))
-    except BaseException:
+            node = SocketIOProcess.__new__(SocketIOProcess)
+            node.name = f"{name}-{i + 1}"
+            nodes.append(node)  # before it starts: an interrupt at any moment leaves nothing behind
+            node.__init__(redis_url=redis_url, name=node.name, _process=process)  # type: ignore[misc]
+    except BaseException:  # one failed, or the cell was interrupted: stop them all (stopping twice is safe)
         for node in nodes:
             node.stop()
-        raise
-    finally:
-        for process in spawned[len(nodes):]:  # not taken by a node (it failed, or the cell was interrupted)
+        for process in spawned:  # those no node took yet
             end(process, stdin=True)
+        raise
     return nodes
