@@ -640,3 +640,46 @@ def test_a_drop_with_nothing_to_read_is_skipped_when_no_recv_waited():
     c = wskit.connect(srv.url, reconnect=True)
     c.wait_connected(after=1)
     assert c.recv() == "again"  # the first connection brought nothing: no stale ConnectionClosed before this
+
+
+@pytest.mark.parametrize("flavour", ["plain", "async"])
+def test_a_recv_between_the_drop_and_the_reconnection_waits_for_the_new_connection(flavour):
+    import websockets
+
+    srv = wskit.Server(_first_connection_sends("a"))
+    if flavour == "plain":
+        c = wskit.connect(srv.url, reconnect=True)
+        assert c.recv() == "a"
+        with pytest.raises(websockets.ConnectionClosedOK):
+            c.recv()
+        assert c.recv(timeout=5) == "again"  # not the same drop again while the client redials
+        return
+
+    async def cell():
+        c = await wskit.aconnect(srv.url, reconnect=True)
+        got = [await c.recv()]
+        with pytest.raises(websockets.ConnectionClosedOK):
+            await c.recv()
+        got.append(await c.recv(timeout=5))
+        await c.close()
+        return got
+
+    assert asyncio.run(cell()) == ["a", "again"]
+
+
+def test_once_the_client_gives_up_reconnecting_recv_raises_the_drop_again():
+    import websockets
+
+    srv = wskit.Server(_first_connection_sends("a", wait_for_one=True))
+    c = wskit.connect(srv.url, reconnect=True)
+    c._core.reconnect_for = 0.3  # a minute by default; set before the drop, which starts the clock
+    c.send("go")
+    assert c.recv() == "a"
+    srv.stop()  # nothing to reconnect to
+    with pytest.raises(websockets.ConnectionClosedOK):
+        c.recv()
+    started = time.monotonic()
+    with pytest.raises(websockets.ConnectionClosed):  # waited while it redialled, then the drop again
+        c.recv(timeout=10)
+    assert time.monotonic() - started < 5
+    assert any("gave up" in r.info for r in c.log.records if r.opcode == "ERROR")

@@ -203,6 +203,9 @@ class _Core:
         # reads the first. At most UNREAD_CONNECTIONS; past that the oldest is let go, with a log event.
         self.unread: collections.deque[LoggedClientConnection] = collections.deque()
         self._started: LoggedClientConnection | None = None  # the last connection a recv() began to read
+        self.gave_up = False  # reconnect=True: the watcher stopped trying
+        self._read_when_connected = False  # a plain-cell recv() waits for the reconnection under way
+        self._reopened: asyncio.Event | None = None  # async recv()s wait on it for the same
         self._options: dict[str, Any] = {  # websockets' names for them
             **{key: options[key] for key in ("origin", "compression", "max_size", "ping_interval", "ping_timeout",
                                              "close_timeout")},
@@ -260,6 +263,7 @@ class _Core:
         with self.connected_changed:
             self.connect_count += 1
             self.connected_changed.notify_all()
+        self._wake_readers()
         if self.reconnect and self._watcher is None:
             self._watcher = asyncio.get_running_loop().create_task(self._watch())
 
@@ -282,6 +286,8 @@ class _Core:
                     last = f"(last: {type(exc).__name__})"
                     if time.monotonic() > deadline:
                         self.log.add("event", "ERROR", info=f"gave up reconnecting after {attempt} attempts: {exc!r}")
+                        self.gave_up = True
+                        self._wake_readers()  # a recv() waiting for the reconnection gets the drop again
                         return
 
     def _keep_unread(self, ws: LoggedClientConnection) -> None:
@@ -310,6 +316,22 @@ class _Core:
         """``ws``'s end was handed to a recv(): the next recv() reads the connection after it."""
         if self.unread and self.unread[0] is ws:
             self.unread.popleft()
+
+    def _awaiting_reconnect(self) -> bool:
+        """The dropped connection's end was handed to a recv() and a reconnection is under way: the next recv()
+        waits for the new connection (within its timeout) instead of raising the same drop again."""
+        return (not self.unread and self.reconnect and not self.user_closed and not self.gave_up
+                and self._watcher is not None and not self._watcher.done()
+                and self.ws is not None and self.ws.state is State.CLOSED)
+
+    def _wake_readers(self) -> None:
+        """On the loop: a connection opened, or reconnecting ended: recv()s waiting for it go on."""
+        if self._read_when_connected:
+            self._read_when_connected = False
+            self.start_reading()
+        if self._reopened is not None:
+            self._reopened.set()
+            self._reopened = None
 
     def _start_on(self) -> LoggedClientConnection:
         """The connection the next recv() reads, marked as read from."""
@@ -407,6 +429,9 @@ class _Core:
         """
         if self._pumped is not None or (self._reader is not None and not self._reader.done()) or self.ws is None:
             return
+        if self._awaiting_reconnect():  # started by _wake_readers when the new connection opens
+            self._read_when_connected = True
+            return
         ws = self._start_on()
         self._pumped = ws
         ws.wskit_sink = functools.partial(self._pump, ws)
@@ -501,6 +526,7 @@ class _Core:
     def halt_reading(self) -> asyncio.Task[None] | None:
         """On the loop, at once: stop the pump and cancel the reader task; returns it if it still ran, to wait for."""
         self._halt_pump()
+        self._read_when_connected = False
         reader, self._reader = self._reader, None
         if reader is None or reader.done():
             return None
@@ -525,14 +551,20 @@ class _Core:
     async def recv(self, timeout: float | None) -> Data:
         # Cancelling this (an interrupted cell) cancels websockets' recv(), which is safe: the message
         # stays queued for the next recv() and no receive is left running.
-        ws = self._start_on()
         try:
-            return await asyncio.wait_for(ws.recv(), timeout)
+            async with asyncio.timeout(timeout):
+                while self._awaiting_reconnect():
+                    if self._reopened is None:
+                        self._reopened = asyncio.Event()
+                    await self._reopened.wait()
+                ws = self._start_on()
+                try:
+                    return await ws.recv()
+                except websockets.ConnectionClosed:
+                    self._read_to_the_end(ws)
+                    raise
         except TimeoutError:
             raise TimeoutError(f"no message received within {timeout} s") from None
-        except websockets.ConnectionClosed:
-            self._read_to_the_end(ws)
-            raise
 
     async def ping(self, data: bytes | None) -> float:
         waiter = await self._open_ws().ping(data)
@@ -542,6 +574,7 @@ class _Core:
         self.user_closed = True
         if self._watcher is not None:
             self._watcher.cancel()
+        self._wake_readers()  # an async recv() waiting for a reconnection gets the drop instead
         await self.stop_reading()
         if self.ws is not None:
             try:  # a peer that stopped reading cannot take our close frame: give up and drop the connection
@@ -637,10 +670,12 @@ class Client(_ClientBase):
             3 s, for up to a minute); the log shows each attempt, and
             :meth:`wait_connected` waits for the next one. ``recv()`` gives
             every message the dropped connection brought, then raises its
-            ``ConnectionClosed`` once, then reads the new connection (at
-            most :data:`UNREAD_CONNECTIONS` unread old ones are kept); a
-            connection that no ``recv()`` read from and that dropped with
-            nothing to read is skipped.
+            ``ConnectionClosed`` once, then reads the new connection: a
+            ``recv()`` before it opens waits for it (within its timeout;
+            after the client gives up, it raises the drop again). At most
+            :data:`UNREAD_CONNECTIONS` unread old connections are kept; one
+            that no ``recv()`` read from and that dropped with nothing to
+            read is skipped.
 
     Raises:
         HandshakeRefused: the server answered with 400, 403, 426, ...
