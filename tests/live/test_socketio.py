@@ -187,7 +187,7 @@ def test_the_session_map_forgets_polling_sessions_that_expire():
     from wskit.live import loop
 
     srv = wskit.SocketIOServer(ping_interval=1, ping_timeout=1)
-    count = 2_000  # far past the 64 ended sessions the map may keep before it forgets them
+    count = 2_000  # twice the 1,024 past which the map tidies itself: a broken forget leaves about 1,000
 
     async def handshakes():
         async with aiohttp.ClientSession() as session:
