@@ -683,3 +683,50 @@ def test_once_the_client_gives_up_reconnecting_recv_raises_the_drop_again():
         c.recv(timeout=10)
     assert time.monotonic() - started < 5
     assert any("gave up" in r.info for r in c.log.records if r.opcode == "ERROR")
+
+
+def test_after_a_give_up_and_a_manual_reconnect_a_recv_in_the_gap_waits_again():
+    import itertools
+
+    import websockets
+
+    connections = itertools.count()
+
+    async def hello_then_drop_on_request(ws):
+        await ws.send(f"hello {next(connections)}")
+        await ws.recv()
+        await ws.close()
+
+    srv = wskit.Server(hello_then_drop_on_request)
+    port = srv.port
+    c = wskit.connect(srv.url, reconnect=True)
+    c._core.reconnect_for = 0.3
+    assert c.recv() == "hello 0"
+    srv.stop()
+    with pytest.raises(websockets.ConnectionClosed):
+        c.recv()
+    with pytest.raises(websockets.ConnectionClosed):  # it gave up: the drop again
+        c.recv(timeout=10)
+    srv = wskit.Server(hello_then_drop_on_request, port=port)
+    c.reconnect()
+    assert c.recv() == "hello 1"
+    c.send("drop")
+    with pytest.raises(websockets.ConnectionClosedOK):
+        c.recv()
+    assert c.recv(timeout=5) == "hello 2"  # waited for the redial, as before the give-up
+
+
+def test_stopping_an_async_client_between_the_drop_and_the_reconnection_stops_redialling():
+    srv = wskit.Server(_first_connection_sends())  # the first connection closes at once; later ones stay
+
+    async def cell():
+        c = await wskit.aconnect(srv.url, reconnect=True)
+        while not c.closed:  # dropped: the client redials after a backoff
+            await asyncio.sleep(0.005)
+        c.stop()  # as a re-run of the cell (same name) or stop_all() does
+        await asyncio.sleep(0.5)  # longer than the first backoffs
+        return c
+
+    c = asyncio.run(cell())
+    assert c._core.connect_count == 1 and c._core._watcher.done()
+    assert wskit.live_objects() == [srv]

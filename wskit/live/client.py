@@ -263,12 +263,21 @@ class _Core:
         with self.connected_changed:
             self.connect_count += 1
             self.connected_changed.notify_all()
+        self.gave_up = False  # connected again (Client.reconnect() after a give-up, too)
         self._wake_readers()
         if self.reconnect and self._watcher is None:
             self._watcher = asyncio.get_running_loop().create_task(self._watch())
 
     async def _watch(self) -> None:
         """Reopen the connection whenever it drops, with exponential backoff (see :func:`backoff_delay`)."""
+        try:
+            await self._redial()
+        finally:  # given up, closed, or failed unexpectedly: a recv() waiting for a reconnection gets the drop
+            if self._watcher is asyncio.current_task():  # (not a watcher that Client.reconnect() replaced)
+                self.gave_up = True
+                self._wake_readers()
+
+    async def _redial(self) -> None:
         while not self.user_closed:
             assert self.ws is not None
             await self.ws.wait_closed()
@@ -286,8 +295,6 @@ class _Core:
                     last = f"(last: {type(exc).__name__})"
                     if time.monotonic() > deadline:
                         self.log.add("event", "ERROR", info=f"gave up reconnecting after {attempt} attempts: {exc!r}")
-                        self.gave_up = True
-                        self._wake_readers()  # a recv() waiting for the reconnection gets the drop again
                         return
 
     def _keep_unread(self, ws: LoggedClientConnection) -> None:
@@ -896,7 +903,8 @@ class AsyncClient(_ClientBase):
     def stop(self) -> None:
         """Close from synchronous code (used by :func:`wskit.stop_all`)."""
         try:
-            if not self.closed and self._generation == _loop._generation and _loop._loop is not None:
+            closing = not self.closed or (self._core.reconnect and not self._core.user_closed)  # or redialling
+            if closing and self._generation == _loop._generation and _loop._loop is not None:
                 _loop.run(self._core.close(1000, ""), self._core.timeout + 1)
         finally:
             _loop.unregister(self)

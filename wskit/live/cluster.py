@@ -10,6 +10,7 @@ All of them are stopped by :func:`wskit.stop_all`.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import selectors
 import shutil
@@ -202,7 +203,8 @@ def start_socketio_cluster(count: int, *, redis_url: str | None = None, name: st
             node.__init__(redis_url=redis_url, name=node.name, _process=process)  # type: ignore[misc]
     except BaseException:  # one failed, or the cell was interrupted: stop them all (stopping twice is safe)
         for node in nodes:
-            node.stop()
+            with contextlib.suppress(Exception):  # the first error is the one to see; the others still stop
+                node.stop()
         for process in spawned:  # those no node took yet
             end(process, stdin=True)
         raise
