@@ -730,3 +730,29 @@ def test_stopping_an_async_client_between_the_drop_and_the_reconnection_stops_re
     c = asyncio.run(cell())
     assert c._core.connect_count == 1 and c._core._watcher.done()
     assert wskit.live_objects() == [srv]
+
+
+def test_stop_all_from_another_thread_ends_a_recv_that_waits_for_ever():
+    import threading
+
+    import websockets
+
+    srv = wskit.EchoServer()
+    c = wskit.connect(srv.url)
+    c.send("one")
+    assert c.recv() == "one"  # reading ahead from now on
+    outcome = {}
+
+    def waits():
+        try:
+            outcome["value"] = c.recv(timeout=None)
+        except BaseException as exc:  # what it raised is the point
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=waits, daemon=True)
+    thread.start()
+    time.sleep(0.2)
+    wskit.stop_all()
+    thread.join(5)
+    assert not thread.is_alive()
+    assert isinstance(outcome.get("error"), websockets.ConnectionClosedOK)

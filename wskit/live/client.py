@@ -813,13 +813,18 @@ class Client(_ClientBase):
 
     def close(self, code: int = 1000, reason: str = "") -> None:
         """Run the closing handshake (safe to call twice, and after :func:`wskit.stop_all`)."""
-        self._core.reading = False  # the closing coroutine stops the reader
+        core = self._core
+        reading, core.reading = core.reading, False  # the closing coroutine stops the reader
         try:
             if self._generation == _loop._generation and _loop._loop is not None:
                 # even when the connection already dropped: a reconnecting client must stop trying
-                _loop.run(self._core.close(code, reason), self._core.timeout + 1)
+                _loop.run(core.close(code, reason), core.timeout + 1)
         finally:
             _loop.unregister(self)
+            if reading:  # a recv() waiting in another thread (stop_all() from a thread) gets how it ended
+                ws = core.ws
+                ended = ws is not None and ws.state is State.CLOSED
+                core.inbox.put((False, ws.protocol.close_exc if ended else LiveError("this client was closed")))
 
     stop = close
 
