@@ -302,8 +302,8 @@ class _Core:
 
         The connection that dropped is passed over if no recv() ever read from it and it left nothing to read (a
         learner who never read it gets no stale ConnectionClosed); once read from, its end is owed to a recv()."""
-        if self.unread:  # the connection that just dropped: passed over if no recv() ever read it and it left nothing
-            dropped = self.unread[-1]
+        if self.unread:
+            dropped = self.unread[-1]  # the connection that just dropped
             if dropped is not self._started and not dropped.recv_messages.frames.queue:
                 self.unread.pop()
         self.unread.append(ws)
@@ -313,11 +313,6 @@ class _Core:
             self.unread.remove(old)
             self.log.add("event", "ERROR", info=f"{len(old.recv_messages.frames.queue)} frames of an earlier "
                          f"connection were never read: let go, {UNREAD_CONNECTIONS} unread ones are kept")
-
-    def _to_read(self) -> LoggedClientConnection:
-        """The connection the next recv() reads: the oldest with messages (or its end) still unread, else the
-        last one (closed: its recv() raises how it ended, again)."""
-        return self.unread[0] if self.unread else self._open_ws()
 
     def _read_to_the_end(self, ws: LoggedClientConnection) -> None:
         """``ws``'s end was handed to a recv(): the next recv() reads the connection after it."""
@@ -341,8 +336,9 @@ class _Core:
             self._reopened = None
 
     def _start_on(self) -> LoggedClientConnection:
-        """The connection the next recv() reads, marked as read from."""
-        self._started = ws = self._to_read()
+        """The connection the next recv() reads, marked as read from: the oldest with messages (or its end) still
+        unread, else the last one (closed: its recv() raises how it ended, again)."""
+        self._started = ws = self.unread[0] if self.unread else self._open_ws()
         return ws
 
     def _log_handshake(self, attempt: list[LoggedClientConnection], response: Response) -> None:
