@@ -78,12 +78,18 @@ KEPT_HEADERS = frozenset(
 #: Headers whose value is a secret.
 SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
 
+#: Headers whose value is a nonce the course computes with, never a secret: kept exactly as sent.
+NONCE_HEADERS = frozenset({"sec-websocket-key", "sec-websocket-accept"})
+
 # Query (or form, or JSON-ish) parameters whose value is a secret: token, access_token, auth, password, key...
 _SECRET_NAME = (
     r"(?:[\w.-]*(?:token|secret|passw(?:or)?d|passwd|pwd|api[_-]?key|apikey|signature|credential)[\w.-]*"
     r"|auth|authorization|key|sig|session|sessionid|jwt)"
 )
-_SECRET_QUERY = re.compile(rf"(?i)(?<![\w.-])({_SECRET_NAME})=([^&#\s;]*)")
+# A parameter's name starts the text or follows a delimiter (? & ; # , space or an opening bracket or quote); not a
+# "/" or "+", so that base64 such as a Sec-WebSocket-Key ("ufD/rgKGYFmpczORpwDaLg==": "rgKGYFmpczORpwDaLg" holds
+# "pwD") is never taken for a "pwd=" parameter.
+_SECRET_QUERY = re.compile(rf"(?i)(?:^|(?<=[?&;#,\s(\[{{'\"]))({_SECRET_NAME})=([^&#\s;]*)")
 _SECRET_JSON = re.compile(rf'(?i)("{_SECRET_NAME}"\s*:\s*)("(?:[^"\\]|\\.)*"|[^,}}\]\s]+)')
 
 
@@ -124,7 +130,9 @@ def _summarize_headers(headers: Headers) -> tuple[Headers, int, int]:
     omitted = omitted_bytes = 0
     for name, value in headers:
         if name.lower() in KEPT_HEADERS and len(kept) < MAX_KEPT_HEADERS:
-            kept.append((_bounded(name, 64), _bounded(redact(redact_header(name, value)), MAX_HEADER_VALUE)))
+            if name.lower() not in NONCE_HEADERS:
+                value = redact(redact_header(name, value))
+            kept.append((_bounded(name, 64), _bounded(value, MAX_HEADER_VALUE)))
         else:
             omitted += 1
             omitted_bytes += len(name) + len(value) + 4  # "name: value\r\n"
