@@ -11,12 +11,16 @@ AsyncClient calling the same acknowledged event.
 
 Target (issue 21): wskit / bare ≤ 1.5 in wall time and in CPU per echo.
 
+For scale it also prints a bare thread hop (post a callback to the loop, wait on a queue it fills, no I/O): the
+least a blocking call on a background loop adds to a round trip, whatever the client does.
+
 Run: .venv/bin/python benchmarks/sync_client.py [--rounds 20] [--per-round 200]
 """
 
 from __future__ import annotations
 
 import argparse
+import queue
 import statistics
 import time
 
@@ -67,6 +71,13 @@ def bare_sio_call(url: str, count: int) -> tuple[float, float]:
     return loop.run(run(), timeout=120)
 
 
+def hop_round_trip(count: int) -> tuple[float, float]:
+    """The floor of any sync client on a background loop: one hop to the loop and back (post, then a queue the
+    loop fills), with no I/O at all."""
+    back: queue.SimpleQueue[None] = queue.SimpleQueue()
+    return timed(lambda: (loop.post(back.put, None), back.get()), count)
+
+
 def verdict(ratio: float) -> str:
     return "MET" if ratio <= TARGET else "MISSED"
 
@@ -90,6 +101,10 @@ def main() -> None:
                 bare.append(bare_ws_echo(server.url, payload, n))
             client.close()
             report(f"Client echo {size:>6} B", ours, bare)
+        hops = [hop_round_trip(n) for _ in range(args.rounds)]
+        hw, hc = (statistics.median(x[i] for x in hops) * 1e6 for i in (0, 1))
+        print(f"{'thread hop, no I/O':>22} {hw:9.0f} {'':>9} {'':>6} {'':<6} {hc:9.0f}   (the floor a sync client pays "
+              "per round trip on top of bare: cell thread → loop → cell thread)")
         sio = wskit.SocketIOServer(name="bench-sio")
 
         @sio.on("echo")
