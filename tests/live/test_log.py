@@ -193,6 +193,7 @@ def test_redact(text, expected):
 @pytest.mark.parametrize("text", [
     "ufD/rgKGYFmpczORpwDaLg==",  # a key CI drew: "rgKGYFmpczORpwDaLg" after "/" holds "pwD", then "="
     "AAAA+xpwd==", "AAAA/jwt==", "abc/token==",  # base64 whose last run names a secret
+    "accept: tokenAbCdEfGhIjKlMnOpQr== from the server", "key xPwDabc== sent",  # and in an event's text
 ])
 def test_redact_leaves_base64_alone(text):
     assert redact(text) == text
