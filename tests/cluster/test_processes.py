@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import sys
 import threading
 import time
@@ -154,3 +155,28 @@ def test_a_stop_interrupted_while_the_process_exits_is_finished_by_the_next(monk
     assert node.running and wskit.live_objects() == [node]  # not lost: still known, still to be stopped
     wskit.stop_all()
     assert process.poll() is not None and process.stdout.closed and wskit.live_objects() == []
+
+
+@needs(shutil.which("redis-server") is not None, NO_REDIS)
+def test_redis_tries_another_port_when_its_free_port_was_taken(monkeypatch):
+    """Another program may bind the free port between our look and redis-server's bind: redis-server exits, and the
+    kit tries another port (a server answering PING on the taken port is not taken for ours)."""
+    from wskit.live import children
+
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    impostor = taken.getsockname()[1]
+    ports = iter([impostor])
+    monkeypatch.setattr(cluster, "free_port", lambda: next(ports, None) or children.free_port())
+    monkeypatch.setattr(cluster.RedisServer, "_answers_ping", lambda self: True)  # the port's owner "answers"
+    try:
+        redis = cluster.RedisServer(name="broker")
+        assert redis.port != impostor and children.listens_on(redis.process, redis.port)
+        redis.stop()
+        monkeypatch.setattr(cluster, "free_port", lambda: impostor)  # every port it is given is taken
+        with pytest.raises(RuntimeError, match=f"exited with status .* on 3 free ports \\(the last {impostor}\\)"):
+            cluster.RedisServer(name="broker")
+        assert wskit.live_objects() == []
+    finally:
+        taken.close()

@@ -140,14 +140,14 @@ def test_a_taken_port_is_retried_and_then_reported(monkeypatch) -> None:
     taken = socket.socket()
     taken.bind(("127.0.0.1", 0))
     taken.listen()
-    real_free_port = nginx_module._free_port
+    real_free_port = nginx_module.free_port
     ports = iter([taken.getsockname()[1]])
-    monkeypatch.setattr(nginx_module, "_free_port", lambda: next(ports, None) or real_free_port())
+    monkeypatch.setattr(nginx_module, "free_port", lambda: next(ports, None) or real_free_port())
     try:
         proxy = Nginx(HELLO, name="retry")  # nginx -t passes (it binds nothing); the start fails, then retries
         assert proxy.port != taken.getsockname()[1] and http_get(proxy.port) == (200, "hello")
         proxy.stop()
-        monkeypatch.setattr(nginx_module, "_free_port", lambda: taken.getsockname()[1])
+        monkeypatch.setattr(nginx_module, "free_port", lambda: taken.getsockname()[1])
         before = our_dirs()
         with pytest.raises(NginxError, match="Address already in use"):
             Nginx(HELLO, name="no-port")

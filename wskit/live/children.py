@@ -17,11 +17,14 @@ import contextlib
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import threading
 import weakref
 from collections.abc import Sequence
 from typing import Any, Protocol
+
+import psutil
 
 __all__ = ["ChildProcess", "end", "forget", "spawn", "stop_at_exit"]
 
@@ -102,6 +105,25 @@ class ChildProcess:
             self.process = None
         forget(self)  # type: ignore[arg-type]
         return process
+
+
+def free_port() -> int:
+    """A port on 127.0.0.1 that was free a moment ago (a child that binds it later may find it taken: retry)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def listens_on(process: subprocess.Popen[Any], port: int) -> bool:
+    """``process`` itself (not whoever else took the port) listens on ``port`` (psutil: its sockets)."""
+    try:
+        sockets = psutil.Process(process.pid).net_connections(kind="tcp")
+    except psutil.AccessDenied:  # a system that hides them (macOS may): settle for "something answers"
+        with socket.socket() as probe:
+            return probe.connect_ex(("127.0.0.1", port)) == 0
+    except psutil.Error:  # gone: not listening
+        return False
+    return any(s.status == psutil.CONN_LISTEN and s.laddr and s.laddr.port == port for s in sockets)
 
 
 _running: weakref.WeakSet[Any] = weakref.WeakSet()

@@ -14,7 +14,6 @@ import contextlib
 import os
 import selectors
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -23,7 +22,7 @@ import psutil
 import redis
 
 from . import loop as _loop
-from .children import ChildProcess, end, spawn, stop_at_exit
+from .children import ChildProcess, end, free_port, listens_on, spawn, stop_at_exit
 
 __all__ = ["RedisServer", "SocketIOProcess", "start_socketio_cluster", "RedisMissing"]
 
@@ -62,12 +61,6 @@ def _read_line(process: subprocess.Popen[bytes], timeout: float) -> str:
     return data.split(b"\n", 1)[0].decode("utf-8", "replace") + ("\n" if b"\n" in data else "")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 class RedisServer(ChildProcess, _loop.LiveObject):
     """A throw-away ``redis-server`` on 127.0.0.1: no persistence, stopped by :func:`wskit.stop_all`.
 
@@ -81,21 +74,35 @@ class RedisServer(ChildProcess, _loop.LiveObject):
         binary = shutil.which("redis-server")
         if binary is None:
             raise RedisMissing(INSTALL_REDIS)
-        self.port = _free_port()
+        self.port = free_port()
         self._go_live(name, lambda: self._start(binary, timeout))
 
-    def _start(self, binary: str, timeout: float) -> None:
-        self.process = spawn(
-            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--loglevel", "warning"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
-        stop_at_exit(self)
+    def _start(self, binary: str, timeout: float, attempts: int = 3) -> None:
         deadline = time.monotonic() + timeout
-        while not self._answers_ping():  # an external process: nothing to await but its port
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"redis-server did not start on port {self.port} within {timeout} s")
-            time.sleep(0.02)
+        for attempt in range(1, attempts + 1):
+            self.process = spawn(
+                [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                 "--loglevel", "warning"],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            )
+            stop_at_exit(self)
+            # an external process: nothing to await but its port, and only ours (not whoever else took it)
+            while not (self._answers_ping() and listens_on(self.process, self.port)):
+                if self.process.poll() is not None:
+                    break
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"redis-server did not start on port {self.port} within {timeout} s")
+                time.sleep(0.02)
+            else:
+                return
+            # it exited: most likely another program took the free port between our look and its bind
+            if attempt == attempts or time.monotonic() > deadline:
+                raise RuntimeError(
+                    f"redis-server did not start: it exited with status {self.process.returncode} on {attempts} "
+                    f"free ports (the last {self.port}); run `redis-server --port {self.port}` in a terminal to "
+                    "see why")
+            self.process = None
+            self.port = free_port()
 
     def _answers_ping(self) -> bool:
         """redis-py's ``PING`` (a refused or half-started server is not an error here, just not yet)."""

@@ -22,7 +22,6 @@ import dataclasses
 import os
 import re
 import shutil
-import socket
 import ssl as ssl_module
 import subprocess
 import tempfile
@@ -33,10 +32,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-import psutil
-
 from . import loop as _loop
-from .children import ChildProcess, spawn, stop_at_exit
+from .children import ChildProcess, free_port, listens_on, spawn, stop_at_exit
 from .errors import LiveError
 
 __all__ = [
@@ -174,12 +171,6 @@ def nginx_tls(*hostnames: str) -> NginxTLS:
 _STAMP = re.compile(r"^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d \[(\w+)\] \d+#\d+: ", re.M)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _indent(text: str, spaces: int) -> str:
     return textwrap.indent(textwrap.dedent(text).strip("\n"), " " * spaces)
 
@@ -268,7 +259,7 @@ class Nginx(ChildProcess, _loop.LiveObject):
             key.touch(0o600)
             key.write_text(self.tls.key_pem)
         self._locations, self._http, self._level = locations, http, error_log_level
-        self.port = _free_port()
+        self.port = free_port()
         self.config = self._render()
         try:
             self._test_config()
@@ -359,7 +350,7 @@ class Nginx(ChildProcess, _loop.LiveObject):
             log = self.error_log()
             if "Address already in use" in log:  # someone took the free port first: try another
                 last_log = log
-                self.port = _free_port()
+                self.port = free_port()
                 self.config = self._render()
                 (self.prefix / "nginx.conf").write_text(self.config)
                 (self.prefix / "logs" / "error.log").unlink(missing_ok=True)
@@ -370,14 +361,7 @@ class Nginx(ChildProcess, _loop.LiveObject):
     def _listening(self) -> bool:
         """nginx itself (not whoever else took the port) listens on our port (psutil: the master's sockets)."""
         assert self.process is not None
-        try:
-            sockets = psutil.Process(self.process.pid).net_connections(kind="tcp")
-        except psutil.AccessDenied:  # a system that hides them (macOS may): settle for "something answers"
-            with socket.socket() as probe:
-                return probe.connect_ex(("127.0.0.1", self.port)) == 0
-        except psutil.Error:  # gone: not listening
-            return False
-        return any(s.status == psutil.CONN_LISTEN and s.laddr and s.laddr.port == self.port for s in sockets)
+        return listens_on(self.process, self.port)
 
     def stop(self, timeout: float = 5.0) -> None:
         """Stop nginx (SIGTERM: fast shutdown; SIGKILL to its process group if it lingers), remove its directory.
