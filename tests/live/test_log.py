@@ -184,6 +184,8 @@ def test_a_waiter_much_slower_than_the_traffic_still_finds_its_record(monkeypatc
         ('40{"token":"friend","name":"alice"}', f'40{{"token":"{REDACTED}","name":"alice"}}'),
         ("/?room=lobby&name=bob", "/?room=lobby&name=bob"),  # nothing secret: unchanged
         ("/?monkey=1", "/?monkey=1"),  # a name that only ends like a secret one
+        ("refused (token=abc) twice", f"refused (token={REDACTED}) twice"),  # the value ends at a bracket
+        ("auth='abc'", "auth='abc'"),  # a quoted value is not a query parameter's: left as it is
     ],
 )
 def test_redact(text, expected):
@@ -194,6 +196,7 @@ def test_redact(text, expected):
     "ufD/rgKGYFmpczORpwDaLg==",  # a key CI drew: "rgKGYFmpczORpwDaLg" after "/" holds "pwD", then "="
     "AAAA+xpwd==", "AAAA/jwt==", "abc/token==",  # base64 whose last run names a secret
     "accept: tokenAbCdEfGhIjKlMnOpQr== from the server", "key xPwDabc== sent",  # and in an event's text
+    "got 'NfiAbcPWDMxyzWiEEabcdefghijk=' instead", "(tokenAbCdEfGhIjKlMnOpQrStUvWxY=)",  # an accept, quoted
 ])
 def test_redact_leaves_base64_alone(text):
     assert redact(text) == text

@@ -86,10 +86,11 @@ _SECRET_NAME = (
     r"(?:[\w.-]*(?:token|secret|passw(?:or)?d|passwd|pwd|api[_-]?key|apikey|signature|credential)[\w.-]*"
     r"|auth|authorization|key|sig|session|sessionid|jwt)"
 )
-# A parameter's name starts the text or follows a delimiter (? & ; # , space or an opening bracket or quote), and its
-# value does not start with "=": base64 such as a Sec-WebSocket-Key ("ufD/rgKGYFmpczORpwDaLg==": "rgKGYFmpczORpwDaLg"
-# holds "pwD"; after "/", or after a space in an event's text) is never taken for a "pwd=" parameter.
-_SECRET_QUERY = re.compile(rf"(?i)(?:^|(?<=[?&;#,\s(\[{{'\"]))({_SECRET_NAME})=(?!=)([^&#\s;]*)")
+# A parameter's name starts the text or follows a delimiter (? & ; # , space or an opening bracket or quote); its
+# value does not start with "=" and ends at a delimiter, a quote or a bracket. So base64 such as a Sec-WebSocket-Key
+# ("ufD/rgKGYFmpczORpwDaLg==": "rgKGYFmpczORpwDaLg" holds "pwD"; after "/", or after a space or quote in an event's
+# text), or an accept value quoted in a message ('...pwd...=') is never taken for a "pwd=" parameter.
+_SECRET_QUERY = re.compile(rf"(?i)(?:^|(?<=[?&;#,\s(\[{{'\"]))({_SECRET_NAME})=(?!=)([^&#\s;'\"()\[\]{{}}<>]*)")
 _SECRET_JSON = re.compile(rf'(?i)("{_SECRET_NAME}"\s*:\s*)("(?:[^"\\]|\\.)*"|[^,}}\]\s]+)')
 
 
