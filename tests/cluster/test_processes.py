@@ -100,13 +100,13 @@ def test_a_cluster_starts_side_by_side_and_leaves_nothing_running_when_one_fails
 def test_redis_starts_on_the_one_lifecycle_path(monkeypatch):
     """Like every live object: it takes its name first (replacing the one a re-run cell made), then starts."""
     seen_while_starting = []
-    answers = cluster.RedisServer._answers_ping
+    answers = cluster.RedisServer._ours_answers
 
     def watching(self):
         seen_while_starting.append([obj.name for obj in wskit.live_objects()])
         return answers(self)
 
-    monkeypatch.setattr(cluster.RedisServer, "_answers_ping", watching)
+    monkeypatch.setattr(cluster.RedisServer, "_ours_answers", watching)
     first = cluster.RedisServer(name="broker")
     redis = cluster.RedisServer(name="broker")  # a re-run cell: the first one is stopped before this one starts
     assert seen_while_starting and all(names == ["broker"] for names in seen_while_starting)
@@ -132,7 +132,8 @@ def test_redis_that_fails_to_start_or_is_interrupted_leaves_nothing(monkeypatch)
         raise KeyboardInterrupt  # the learner interrupts the cell while redis starts
 
     monkeypatch.setattr(cluster.subprocess, "Popen", popen)
-    monkeypatch.setattr(cluster.RedisServer, "_answers_ping", interrupted)
+    monkeypatch.setattr(cluster, "listens_on", lambda process, port: True)  # as if it listened: it is asked
+    monkeypatch.setattr(cluster.RedisServer, "_ours_answers", interrupted)
     with pytest.raises(KeyboardInterrupt):
         cluster.RedisServer(timeout=5)
     assert wskit.live_objects() == []
@@ -158,25 +159,39 @@ def test_a_stop_interrupted_while_the_process_exits_is_finished_by_the_next(monk
 
 
 @needs(shutil.which("redis-server") is not None, NO_REDIS)
-def test_redis_tries_another_port_when_its_free_port_was_taken(monkeypatch):
+@pytest.mark.parametrize("psutil_denied", [False, True], ids=["psutil", "psutil-denied"])
+def test_redis_tries_another_port_when_its_free_port_was_taken(monkeypatch, psutil_denied):
     """Another program may bind the free port between our look and redis-server's bind: redis-server exits, and the
-    kit tries another port (a server answering PING on the taken port is not taken for ours)."""
+    kit tries another port. The program on the taken port (here one that accepts and never answers) is never taken
+    for our server, even where psutil may not list a process's sockets."""
     from wskit.live import children
 
+    if psutil_denied:
+        def denied(pid):
+            raise children.psutil.AccessDenied(pid)
+
+        monkeypatch.setattr(children.psutil, "Process", denied)
     taken = socket.socket()
     taken.bind(("127.0.0.1", 0))
     taken.listen()
     impostor = taken.getsockname()[1]
     ports = iter([impostor])
     monkeypatch.setattr(cluster, "free_port", lambda: next(ports, None) or children.free_port())
-    monkeypatch.setattr(cluster.RedisServer, "_answers_ping", lambda self: True)  # the port's owner "answers"
+    spawned = []
+    spawn = cluster.spawn
+    monkeypatch.setattr(cluster, "spawn", lambda *args, **kwargs: spawned.append(spawn(*args, **kwargs)) or spawned[-1])
     try:
+        started = time.monotonic()
         redis = cluster.RedisServer(name="broker")
-        assert redis.port != impostor and children.listens_on(redis.process, redis.port)
+        assert time.monotonic() - started < 5  # no waiting on the silent listener
+        assert redis.port != impostor and redis.running and len(spawned) == 2
+        assert wskit.live_objects() == [redis]
         redis.stop()
+        spawned.clear()
         monkeypatch.setattr(cluster, "free_port", lambda: impostor)  # every port it is given is taken
-        with pytest.raises(RuntimeError, match=f"exited with status .* on 3 free ports \\(the last {impostor}\\)"):
+        with pytest.raises(RuntimeError, match=f"exited with status 1 on 3 free ports \\(the last {impostor}\\)"):
             cluster.RedisServer(name="broker")
+        assert len(spawned) == 3 and all(p.poll() is not None for p in spawned)
         assert wskit.live_objects() == []
     finally:
         taken.close()

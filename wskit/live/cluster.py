@@ -20,6 +20,8 @@ import time
 
 import psutil
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from . import loop as _loop
 from .children import ChildProcess, end, free_port, listens_on, spawn, stop_at_exit
@@ -87,7 +89,7 @@ class RedisServer(ChildProcess, _loop.LiveObject):
             )
             stop_at_exit(self)
             # an external process: nothing to await but its port, and only ours (not whoever else took it)
-            while not (self._answers_ping() and listens_on(self.process, self.port)):
+            while not (listens_on(self.process, self.port) and self._ours_answers()):
                 if self.process.poll() is not None:
                     break
                 if time.monotonic() > deadline:
@@ -96,19 +98,23 @@ class RedisServer(ChildProcess, _loop.LiveObject):
             else:
                 return
             # it exited: most likely another program took the free port between our look and its bind
+            status = self.process.returncode
             if attempt == attempts or time.monotonic() > deadline:
+                tried = "1 free port" if attempt == 1 else f"{attempt} free ports"
                 raise RuntimeError(
-                    f"redis-server did not start: it exited with status {self.process.returncode} on {attempts} "
-                    f"free ports (the last {self.port}); run `redis-server --port {self.port}` in a terminal to "
-                    "see why")
+                    f"redis-server did not start: it exited with status {status} on {tried} (the last "
+                    f"{self.port}); run `redis-server --port {self.port}` in a terminal to see why")
             self.process = None
             self.port = free_port()
 
-    def _answers_ping(self) -> bool:
-        """redis-py's ``PING`` (a refused or half-started server is not an error here, just not yet)."""
-        client = redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=1, socket_connect_timeout=1)
+    def _ours_answers(self) -> bool:
+        """Our redis-server answers on our port: INFO's ``process_id`` is our child's, not that of whoever else
+        took the port (a refused, half-started or silent listener is not an error here, just not yet)."""
+        assert self.process is not None
+        client = redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=1, socket_connect_timeout=1,
+                             retry=Retry(NoBackoff(), 0))  # one try: redis-py's own retries take seconds
         try:
-            return bool(client.ping())
+            return client.info("server").get("process_id") == self.process.pid
         except redis.exceptions.RedisError:
             return False
         finally:
