@@ -86,11 +86,13 @@ _SECRET_NAME = (
     r"(?:[\w.-]*(?:token|secret|passw(?:or)?d|passwd|pwd|api[_-]?key|apikey|signature|credential)[\w.-]*"
     r"|auth|authorization|key|sig|session|sessionid|jwt)"
 )
-# A parameter's name starts the text or follows a delimiter (? & ; # , space or an opening bracket or quote); its
-# value does not start with "=" and ends at a delimiter, a quote or a bracket. So base64 such as a Sec-WebSocket-Key
-# ("ufD/rgKGYFmpczORpwDaLg==": "rgKGYFmpczORpwDaLg" holds "pwD"; after "/", or after a space or quote in an event's
-# text), or an accept value quoted in a message ('...pwd...=') is never taken for a "pwd=" parameter.
-_SECRET_QUERY = re.compile(rf"(?i)(?:^|(?<=[?&;#,\s(\[{{'\"]))({_SECRET_NAME})=(?!=)([^&#\s;'\"()\[\]{{}}<>]*)")
+# A parameter's name starts the text or follows a delimiter (? & ; # , / : whitespace, an opening bracket or a
+# quote), and its value does not start with "=", a quote, a closing bracket or , . : (what follows base64 padding in
+# text). So base64 is never taken for a "pwd=" parameter: a Sec-WebSocket-Key ("ufD/rgKGYFmpczORpwDaLg==":
+# "rgKGYFmpczORpwDaLg" after "/" holds "pwD") or an accept value in a message ("got '...pwd...='", "...pwd...=, ").
+_SECRET_QUERY = re.compile(rf"(?i)(?:^|(?<=[?&;#,/:\s(\[{{'\"]))({_SECRET_NAME})=(?![='\")\]}}>,.:])([^&#\s;]*)")
+# name='value' or name="value" (keyword arguments in a traceback or a repr), the name not itself inside quotes
+_SECRET_QUOTED = re.compile(rf"(?i)(?:^|(?<=[?&;#,/:\s(\[{{]))({_SECRET_NAME})=(['\"])(.+?)\2")
 _SECRET_JSON = re.compile(rf'(?i)("{_SECRET_NAME}"\s*:\s*)("(?:[^"\\]|\\.)*"|[^,}}\]\s]+)')
 
 
@@ -105,6 +107,7 @@ def redact(text: str) -> str:
     '/chat?room=lobby&token=[redacted]'
     """
     if "=" in text:
+        text = _SECRET_QUOTED.sub(lambda m: f"{m.group(1)}={m.group(2)}{REDACTED}{m.group(2)}", text)
         text = _SECRET_QUERY.sub(lambda m: f"{m.group(1)}={REDACTED}" if m.group(2) else m.group(0), text)
     if '"' in text:
         text = _SECRET_JSON.sub(lambda m: f'{m.group(1)}"{REDACTED}"', text)
