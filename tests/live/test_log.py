@@ -188,6 +188,9 @@ def test_a_waiter_much_slower_than_the_traffic_still_finds_its_record(monkeypatc
         ("/chat/token=s3cret", f"/chat/token={REDACTED}"), ("url:token=s3cret", f"url:token={REDACTED}"),
         ('connect(url, password="hunter2")', f'connect(url, password="{REDACTED}")'),  # a traceback's line
         ("functools.partial(<f>, token='s3cret')", f"functools.partial(<f>, token='{REDACTED}')"),  # a repr
+        ('40{"auth": {"token": "s3cret"}, "n": 1}', f'40{{"auth": {{"token": "{REDACTED}"}}, "n": 1}}'),  # nested
+        ("refused: {'token': 's3cret', 'name': 'bob'}", f"refused: {{'token': '{REDACTED}', 'name': 'bob'}}"),
+        ('{"password": 1234, "key": null}', f'{{"password": "{REDACTED}", "key": "{REDACTED}"}}'),
     ],
 )
 def test_redact(text, expected):

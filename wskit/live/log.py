@@ -93,7 +93,10 @@ _SECRET_NAME = (
 _SECRET_QUERY = re.compile(rf"(?i)(?:^|(?<=[?&;#,/:\s(\[{{'\"]))({_SECRET_NAME})=(?![='\")\]}}>,.:])([^&#\s;]*)")
 # name='value' or name="value" (keyword arguments in a traceback or a repr), the name not itself inside quotes
 _SECRET_QUOTED = re.compile(rf"(?i)(?:^|(?<=[?&;#,/:\s(\[{{]))({_SECRET_NAME})=(['\"])(.+?)\2")
-_SECRET_JSON = re.compile(rf'(?i)("{_SECRET_NAME}"\s*:\s*)("(?:[^"\\]|\\.)*"|[^,}}\]\s]+)')
+# "name": value in JSON, or 'name': value in a Python dict's repr; an object or list as the value is not eaten
+# (the names inside it are looked at one by one)
+_SECRET_JSON = re.compile(
+    rf"""(?i)((["']){_SECRET_NAME}\2\s*:\s*)("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|[^,{{}}\[\]\s]+)""")
 
 
 def redact(text: str) -> str:
@@ -109,8 +112,8 @@ def redact(text: str) -> str:
     if "=" in text:
         text = _SECRET_QUOTED.sub(lambda m: f"{m.group(1)}={m.group(2)}{REDACTED}{m.group(2)}", text)
         text = _SECRET_QUERY.sub(lambda m: f"{m.group(1)}={REDACTED}" if m.group(2) else m.group(0), text)
-    if '"' in text:
-        text = _SECRET_JSON.sub(lambda m: f'{m.group(1)}"{REDACTED}"', text)
+    if '"' in text or "'" in text:
+        text = _SECRET_JSON.sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}{m.group(2)}", text)
     return text
 
 
