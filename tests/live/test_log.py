@@ -191,6 +191,8 @@ def test_a_waiter_much_slower_than_the_traffic_still_finds_its_record(monkeypatc
         ('40{"auth": {"token": "s3cret"}, "n": 1}', f'40{{"auth": {{"token": "{REDACTED}"}}, "n": 1}}'),  # nested
         ("refused: {'token': 's3cret', 'name': 'bob'}", f"refused: {{'token': '{REDACTED}', 'name': 'bob'}}"),
         ('{"password": 1234, "key": null}', f'{{"password": "{REDACTED}", "key": "{REDACTED}"}}'),
+        ("dial ws://bob:hunter2@127.0.0.1:8765/chat failed", f"dial ws://bob:{REDACTED}@127.0.0.1:8765/chat failed"),
+        ("/?session_id=abc&room=1", f"/?session_id={REDACTED}&room=1"),
     ],
 )
 def test_redact(text, expected):

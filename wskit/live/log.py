@@ -84,7 +84,7 @@ NONCE_HEADERS = frozenset({"sec-websocket-key", "sec-websocket-accept"})
 # Query (or form, or JSON-ish) parameters whose value is a secret: token, access_token, auth, password, key...
 _SECRET_NAME = (
     r"(?:[\w.-]*(?:token|secret|passw(?:or)?d|passwd|pwd|api[_-]?key|apikey|signature|credential)[\w.-]*"
-    r"|auth|authorization|key|sig|session|sessionid|jwt)"
+    r"|auth|authorization|key|sig|session|session[_-]?id|jwt)"
 )
 # A parameter's name starts the text or follows a delimiter (? & ; # , / : whitespace, an opening bracket or a
 # quote), and its value does not start with "=", a quote, a closing bracket or , . : (what follows base64 padding in
@@ -93,6 +93,8 @@ _SECRET_NAME = (
 _SECRET_QUERY = re.compile(rf"(?i)(?:^|(?<=[?&;#,/:\s(\[{{'\"]))({_SECRET_NAME})=(?![='\")\]}}>,.:])([^&#\s;]*)")
 # name='value' or name="value" (keyword arguments in a traceback or a repr), the name not itself inside quotes
 _SECRET_QUOTED = re.compile(rf"(?i)(?:^|(?<=[?&;#,/:\s(\[{{]))({_SECRET_NAME})=(['\"])(.+?)\2")
+# a password in a URL: ws://user:password@host/
+_SECRET_USERINFO = re.compile(r"(?<=://)([^/?#@\s:]+):([^/?#@\s]+)@")
 # "name": value in JSON, or 'name': value in a Python dict's repr; an object or list as the value is not eaten
 # (the names inside it are looked at one by one)
 _SECRET_JSON = re.compile(
@@ -103,8 +105,9 @@ def redact(text: str) -> str:
     """``text`` with the value of every secret-looking parameter replaced by ``[redacted]``.
 
     Covers query strings (``/?token=abc&room=x`` → ``/?token=[redacted]&room=x``; also ``access_token``,
-    ``auth``, ``password``, ``key``, ``api_key``, ``secret``...) and JSON objects (``{"token": "abc"}``, as in
-    a Socket.IO CONNECT packet's auth).
+    ``auth``, ``password``, ``key``, ``api_key``, ``secret``...), ``name='value'`` keyword arguments, JSON objects
+    (``{"token": "abc"}``, as in a Socket.IO CONNECT packet's auth) and dict reprs, and the password of a URL
+    (``ws://bob:pw@host``).
 
     >>> redact("/chat?room=lobby&token=s3cr3t")
     '/chat?room=lobby&token=[redacted]'
@@ -112,6 +115,8 @@ def redact(text: str) -> str:
     if "=" in text:
         text = _SECRET_QUOTED.sub(lambda m: f"{m.group(1)}={m.group(2)}{REDACTED}{m.group(2)}", text)
         text = _SECRET_QUERY.sub(lambda m: f"{m.group(1)}={REDACTED}" if m.group(2) else m.group(0), text)
+    if "://" in text and "@" in text:
+        text = _SECRET_USERINFO.sub(rf"\1:{REDACTED}@", text)
     if '"' in text or "'" in text:
         text = _SECRET_JSON.sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}{m.group(2)}", text)
     return text
