@@ -210,6 +210,20 @@ def test_redact_leaves_base64_alone(text):
     assert redact(text) == text
 
 
+@pytest.mark.parametrize("hostile", [
+    "/?" + "token" * 13_000 + "#=",  # one long run of name characters full of secret words, and no "=" after it
+    "/?" + "pwd." * 16_000 + "#=",
+    "/?" + "key" * 21_000 + "#=",
+    "a=' " * 16_000, "'" * 64_000 + "=", '{"token": ' + '"' * 64_000,
+])
+def test_redact_is_linear_in_a_hostile_peers_text(hostile):
+    """A client sends the request line (8 KiB and more) and headers the server redacts on the loop: the patterns
+    once backtracked over each run of name characters, 0.5 s for 8 KiB and about 30 s for this 64 KiB."""
+    started = time.perf_counter()
+    redact(hostile)
+    assert time.perf_counter() - started < 2.0  # about 0.05 s here; 30 s before
+
+
 def test_a_handshake_summary_keeps_every_key_and_accept_exactly():
     """The course computes with the logged Sec-WebSocket-Key (the accept_key exercise checks a learner's answer
     against it): one in about 500 random keys used to lose its tail to the "pwd=" rule; accepts in a sentence, one
