@@ -26,7 +26,7 @@ from typing import Any, Protocol
 
 import psutil
 
-__all__ = ["ChildProcess", "end", "forget", "spawn", "stop_at_exit"]
+__all__ = ["ChildProcess", "end", "forget", "free_port", "listens_on", "spawn", "stop_at_exit"]
 
 
 class _Stoppable(Protocol):
