@@ -120,9 +120,10 @@ def test_a_cell_waiting_on_a_full_log_does_not_slow_the_loop():
         stop.set()
         for thread in waiters:
             thread.join(5)
-    print(f"echo: {without:.0f} round trips/s alone, {waiting:.0f} with a cell waiting on each full log; "
-          f"records looked at: {looked}")
-    assert waiting >= without / 2
+    after = max(echo_rate(c) for _ in range(3))  # alone again: a machine that got busier meanwhile is slower here too
+    print(f"echo: {without:.0f} round trips/s alone, {waiting:.0f} with a cell waiting on each full log, {after:.0f} "
+          f"alone again; records looked at: {looked}")
+    assert waiting >= min(without, after) / 2
     # each wait looks once at what is logged (10,000), then only at the new records (4 per round trip, 3 x 400)
     for log in (srv.log, c.log):
         assert looked[id(log)] <= waits[id(log)] * 10_000 + 3 * 400 * 4 + 100
