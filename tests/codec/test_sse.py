@@ -15,7 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from wskit.codec import sse
-from wskit.codec.errors import UsageError
+from wskit.codec.errors import ProtocolError, UsageError
 from wskit.codec.sse import Event, Parser, parse
 
 
@@ -223,3 +223,30 @@ def test_codec_exports_the_module():
     import wskit.codec
 
     assert wskit.codec.sse is sse and "sse" in wskit.codec.__all__
+
+
+def test_a_long_line_in_small_reads_costs_linear_time():
+    """The unfinished line was joined to each read and searched again: 512 KiB in 64-byte reads took about 20 s
+    (quadratic); now each read is searched once."""
+    import time
+
+    parser = Parser()
+    piece = b"x" * 64
+    started = time.perf_counter()
+    assert parser.feed(b"data: ") == []
+    for _ in range(512 * 1024 // 64):
+        assert parser.feed(piece) == []
+    assert parser.feed(b"\n\n") == [Event("x" * 512 * 1024)]
+    assert time.perf_counter() - started < 2.0  # about 0.02 s here; 20 s before
+
+
+@pytest.mark.parametrize("stream", [
+    [b"data: " + b"x" * 4096] * (sse.MAX_EVENT // 4096 + 1),  # a line that never ends
+    [b"data: " + b"x" * 4095 + b"\n"] * (sse.MAX_EVENT // 4096 + 1),  # an event that never ends
+], ids=["line", "event"])
+def test_an_event_past_the_bound_is_refused_and_the_parser_goes_on(stream):
+    parser = Parser()
+    with pytest.raises(ProtocolError, match="longer than 1048576 characters"):
+        for read in stream:
+            parser.feed(read)
+    assert parser.feed(b"\n\ndata: next\n\n") == [Event("next")]  # what it held is dropped, not kept

@@ -17,6 +17,11 @@ another ``id`` changes it (one that contains NUL is ignored); ``retry`` must be
 digits; a blank line dispatches, unless no ``data`` came; an event the stream
 ends in the middle of is discarded. Nothing in a stream is an error: unknown
 fields and malformed values are ignored, as a browser's ``EventSource`` does.
+One thing the spec leaves open is bounded here: an event (its data lines and the
+line still arriving) may hold at most :data:`MAX_EVENT` characters; past that
+:meth:`Parser.feed` raises :class:`~wskit.codec.errors.ProtocolError`, so a
+stream that never ends a line or an event cannot fill memory. The parser's
+cost is linear in what it is fed, however the stream is cut into reads.
 
 Standard library only, sans-I/O: feed it bytes as they arrive, get events.
 
@@ -35,11 +40,14 @@ import codecs
 import dataclasses
 import re
 
-from .errors import UsageError
+from .errors import ProtocolError, UsageError
 
-__all__ = ["Event", "Parser", "parse"]
+__all__ = ["MAX_EVENT", "Event", "Parser", "parse"]
 
 _LINE_END = re.compile(r"\r\n|\r|\n")
+
+#: Characters one event may hold (its data lines, and a line not yet ended): 1 MiB.
+MAX_EVENT = 1 << 20
 
 
 @dataclasses.dataclass(frozen=True)
@@ -88,28 +96,40 @@ class Parser:
         self.retry: int | None = None
         # "utf-8-sig" drops one leading U+FEFF, as the spec's "UTF-8 decode" does; bad bytes become U+FFFD.
         self._decoder = codecs.getincrementaldecoder("utf-8-sig")(errors="replace")
-        self._line = ""  # the start of a line whose end has not arrived yet
+        self._line: list[str] = []  # the start of a line whose end has not arrived yet, in pieces
+        self._line_size = self._data_size = 0  # characters in those pieces, and in the event's data lines
         self._after_cr = False  # the last line ended in CR: an LF that comes next is the same line end
         self._data: list[str] = []
         self._type = ""
 
     def feed(self, data: bytes) -> list[Event]:
-        """Parse the next bytes of the stream; return the events they dispatch, in order."""
+        """Parse the next bytes of the stream; return the events they dispatch, in order.
+
+        Raises:
+            ProtocolError: an event grew past :data:`MAX_EVENT` characters.
+        """
         text = self._decoder.decode(data)
         if self._after_cr and text:
             self._after_cr = False
             if text[0] == "\n":
                 text = text[1:]
-        text, self._line = self._line + text, ""
         events: list[Event] = []
         start = 0
-        for end in _LINE_END.finditer(text):
-            event = self._line_done(text[start : end.start()])
+        for end in _LINE_END.finditer(text):  # only the new text is searched: linear however the reads are cut
+            line = text[start : end.start()]
+            if self._line:
+                line, self._line, self._line_size = "".join(self._line) + line, [], 0
+            event = self._line_done(line)
             if event is not None:
                 events.append(event)
             start = end.end()
             self._after_cr = end.group() == "\r" and start == len(text)
-        self._line = text[start:]
+        if start < len(text):
+            self._line.append(text[start:])
+            self._line_size += len(text) - start
+        if self._line_size + self._data_size > MAX_EVENT:
+            self._line, self._line_size, self._data, self._data_size = [], 0, [], 0
+            raise ProtocolError(f"an event-stream event longer than {MAX_EVENT} characters (the kit's bound)")
         return events
 
     def _line_done(self, line: str) -> Event | None:
@@ -121,6 +141,7 @@ class Parser:
         value = value.removeprefix(" ")  # one space, not more
         if field == "data":
             self._data.append(value)
+            self._data_size += len(value) + 1
         elif field == "event":
             self._type = value
         elif field == "id" and "\0" not in value:  # an id with a NUL is ignored
@@ -131,7 +152,7 @@ class Parser:
 
     def _dispatch(self) -> Event | None:
         data, event_type = self._data, self._type
-        self._data, self._type = [], ""
+        self._data, self._data_size, self._type = [], 0, ""
         if not data:  # an empty data buffer dispatches nothing
             return None
         return Event("\n".join(data), event_type or "message", self.last_event_id)
