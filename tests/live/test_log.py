@@ -323,3 +323,28 @@ def test_a_proxys_forwarding_headers_are_kept_in_the_summary():
     assert summary.headers.get("X-Forwarded-Proto") == "https"
     assert summary.headers.get("X-Forwarded-For") == "203.0.113.7"
     assert summary.headers.get("X-Other") is None
+
+
+def test_what_a_peer_sends_is_cut_before_it_is_redacted(monkeypatch):
+    """Redaction is linear, but a peer's megabyte (a CONNECT packet, an error quoting a packet, a request line and
+    headers) cost the loop 0.4 s: the text is cut to what the log keeps first, then redacted."""
+    seen = []
+    real = logmod.redact
+    monkeypatch.setattr(logmod, "redact", lambda text: seen.append(len(text)) or real(text))
+    log = TrafficLog()
+    log.add("event", "ERROR", info="expected UPGRADE packet, received " + "'\"" * 500_000)
+    request = hs.Request("GET", "/?" + "token" * 200_000, hs.Headers([("User-Agent", "x" * 1_000_000)]))
+    summary, _, _ = summarize_request(request)
+    assert seen and max(seen) <= log.max_info
+    assert len(summary.target) <= logmod.MAX_TARGET and summary.target.startswith("/?tokentoken")
+
+
+def test_a_cut_info_keeps_no_tail_of_a_secret():
+    """An info longer than max_info keeps its head and tail; the tail never starts inside a value whose name (a
+    secret's, perhaps) was cut away."""
+    log = TrafficLog(max_info=256)
+    record = log.add("event", "ERROR", info="refused: token=" + "s" * 5000 + " at the door")
+    assert record.info.startswith(f"refused: token={REDACTED}") and record.info.endswith(" at the door")
+    assert "sssss" not in record.info
+    record = log.add("event", "ERROR", info="refused: token=" + "s" * 5000)  # no delimiter left in the tail
+    assert "sssss" not in record.info

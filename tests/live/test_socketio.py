@@ -398,3 +398,21 @@ def test_a_server_that_never_answers_is_refused_clearly_in_bounded_time():
             server.close()
 
         loop.run(stop(), 5)
+
+
+def test_a_big_connect_packet_is_cut_before_it_is_redacted(monkeypatch):
+    """A CONNECT packet's auth may carry a token, so its logged copy is redacted: cut to what the log keeps first
+    (a 1 MB packet cost the loop 0.4 s), with the token still hidden when it is cut in the middle."""
+    from wskit.live import log as logmod
+
+    seen = []
+    real = logmod.redact
+    monkeypatch.setattr(logmod, "redact", lambda text: seen.append(len(text)) or real(text))
+    srv = wskit.SocketIOServer(name="sio")
+    pad = "p" * 200_000
+    with wskit.SocketIOClient(srv.url, name="big", auth={"token": "s3cret" * 10_000, "pad": pad}) as client:
+        assert client.sid
+    connects = [r for r in srv.log if r.data and str(r.data).startswith("40")]
+    assert connects and all("s3cret" not in r.data and len(r.data) <= srv.log.max_data for r in connects)
+    assert connects[0].size > 260_000  # the size the packet had on the wire
+    assert max(seen) <= srv.log.max_data

@@ -27,7 +27,7 @@ from websockets.server import ServerProtocol
 
 from ..codec.handshake import Headers, Request, Response
 from ..codec.kinds import RecordKind
-from .log import MAX_TARGET, RECORD_OVERHEAD, TrafficLog, redact
+from .log import MAX_TARGET, RECORD_OVERHEAD, TrafficLog, redact_bounded
 
 __all__ = [
     "PRIVATE_HOOKS",
@@ -123,8 +123,7 @@ def check_private_hooks() -> None:
 
 def _target(path: str) -> str:
     """A request target as the log keeps it: secrets redacted, at most ``MAX_TARGET`` characters."""
-    path = redact(path)
-    return path if len(path) <= MAX_TARGET else path[: MAX_TARGET - 1] + "…"
+    return redact_bounded(path, MAX_TARGET)
 
 
 def to_request(request: WSRequest) -> Request:

@@ -39,6 +39,7 @@ __all__ = [
     "RecordKind",
     "TrafficLog",
     "redact",
+    "redact_bounded",
     "redact_header",
     "summarize_request",
     "summarize_response",
@@ -97,6 +98,8 @@ _SECRET_QUERY = re.compile(rf"(?i)(?:^|(?<=[?&;#,/:\s(\[{{'\"]))({_SECRET_NAME})
 # name='value' or name="value" (keyword arguments in a traceback or a repr), the name not itself inside quotes
 _SECRET_QUOTED = re.compile(rf"""(?i)(?:^|(?<=[?&;#,/:\s(\[{{]))({_SECRET_NAME})=(?:'[^'\n]+'|"[^"\n]+")""")
 # a password in a URL: ws://user:password@host/
+# what ends a parameter's value (the start of a cut tail is moved to one of these)
+_DELIMITER = re.compile(r"[&;#,\s]")
 _SECRET_USERINFO = re.compile(r"(?<=://)([^/?#@\s:]+):([^/?#@\s]+)@")
 # "name": value in JSON, or 'name': value in a Python dict's repr; an object or list as the value is not eaten
 # (the names inside it are looked at one by one)
@@ -140,13 +143,21 @@ def _bounded(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def redact_bounded(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters and redacted (cut first: the cost stays bounded whatever a peer sends).
+
+    A value cut in the middle is still redacted (it runs to the cut), and ``[redacted]`` never makes it longer.
+    """
+    return _bounded(redact(_bounded(text, limit)), limit)
+
+
 def _summarize_headers(headers: Headers) -> tuple[Headers, int, int]:
     kept: list[tuple[str, str]] = []
     omitted = omitted_bytes = 0
     for name, value in headers:
         if name.lower() in KEPT_HEADERS and len(kept) < MAX_KEPT_HEADERS:
             if name.lower() not in NONCE_HEADERS:
-                value = redact(redact_header(name, value))
+                value = redact_bounded(redact_header(name, value), MAX_HEADER_VALUE)
             kept.append((_bounded(name, 64), _bounded(value, MAX_HEADER_VALUE)))
         else:
             omitted += 1
@@ -162,7 +173,7 @@ def summarize_request(request: Request) -> tuple[Request, int, int]:
     secrets redacted), whatever the peer sent.
     """
     headers, omitted, omitted_bytes = _summarize_headers(request.headers)
-    target = _bounded(redact(request.target), MAX_TARGET)
+    target = redact_bounded(request.target, MAX_TARGET)
     return Request(_bounded(request.method, 16), target, headers, request.http_version), omitted, omitted_bytes
 
 
@@ -409,7 +420,11 @@ class TrafficLog:
         if len(info) <= limit:
             return info
         half = limit // 2
-        return f"{info[: half - 20]}\n… ({len(info) - limit} characters left out) …\n{info[-half:]}"
+        tail = info[-half:]
+        if not _DELIMITER.match(info, len(info) - half - 1):  # the tail would start inside a word or value: start
+            cut = _DELIMITER.search(tail)  # it at a delimiter, never inside a value whose name was cut off (a
+            tail = tail[cut.start():] if cut is not None else ""  # secret's, perhaps)
+        return f"{info[: half - 20]}\n… ({len(info) - limit} characters left out) …\n{tail}"
 
     def add(
         self,
@@ -436,9 +451,9 @@ class TrafficLog:
         if data is not None and data.__class__ is not str and data.__class__ is not bytes:
             data = bytes(data)  # a bytearray or memoryview would keep (and follow) the whole buffer
         if info:
+            info = self._bound_info(info)  # first: redaction is linear, but a peer's megabyte still costs the loop
             if direction == "event":
                 info = redact(info)
-            info = self._bound_info(info)
         record = Record(time.perf_counter() - self.started, direction, kind, size, data, conn, code, info)
         self._append(record, RECORD_OVERHEAD + _text_cost(data) + _text_cost(info))
         return record

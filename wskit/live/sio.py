@@ -41,7 +41,7 @@ from aiohttp.client_proto import ResponseHandler
 from ..codec.socketio import ENGINEIO_TYPES
 from . import loop as _loop
 from .errors import LiveError
-from .log import TrafficLog, redact
+from .log import TrafficLog, redact_bounded
 
 __all__ = ["SocketIOServer", "SocketIOClient", "SocketIORefused"]
 
@@ -168,8 +168,8 @@ class _EngineIOTap(logging.Handler):
                 return
             wire = f"{_CODES.get(kind, '?')}{text}"
             size = len(wire.encode())
-            if wire.startswith("40"):  # a Socket.IO CONNECT: its auth may carry a token
-                wire = redact(wire)
+            if wire.startswith("40"):  # a Socket.IO CONNECT: its auth may carry a token (cut to what the log
+                wire = redact_bounded(wire, self.log.max_data)  # keeps first: a 1 MB packet cost the loop 0.4 s)
             self.log.add(direction, kind, size=size, data=wire, conn=conn)
         except Exception:  # never let logging break the connection
             self.handleError(record)
