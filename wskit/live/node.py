@@ -15,6 +15,8 @@ first use if they are missing. Where Node.js is not installed, :class:`NodeMissi
 
 from __future__ import annotations
 
+import collections
+import itertools
 import json
 import os
 import shutil
@@ -28,10 +30,16 @@ from . import loop as _loop
 from .children import ChildProcess, spawn, stop_at_exit
 from .errors import LiveError
 
-__all__ = ["NODE_DIR", "NodeMissing", "NodeSocketIOServer", "NodeStartError", "ensure_packages", "start_or_explain"]
+__all__ = ["MAX_LINE", "MAX_LINES", "NODE_DIR", "NodeMissing", "NodeSocketIOServer", "NodeStartError",
+           "ensure_packages", "start_or_explain"]
 
 #: Where the server script, its package.json and its lock file live (and ``node_modules`` goes).
 NODE_DIR = Path(__file__).resolve().parent.parent / "node"
+
+#: Lines of the Node.js server's output kept in :attr:`NodeSocketIOServer.lines` (the oldest go first).
+MAX_LINES = 10_000
+#: Characters of one output line read as JSON; a longer one is kept cut (its start and its length).
+MAX_LINE = 64 * 1024
 
 INSTALL_NODE = (
     "Node.js is not installed (no 'node' or 'npm' on the PATH). Install it, then restart the kernel: "
@@ -95,7 +103,9 @@ class NodeSocketIOServer(ChildProcess, _loop.LiveObject):
         url: ``http://127.0.0.1:port``, for :class:`wskit.SocketIOClient` or a browser.
         pid: the process id.
         lines: what the server printed so far, one parsed JSON object per line
-            (``{"event": "connection", "name": ...}``, ``{"event": "disconnect", ...}``).
+            (``{"event": "connection", "name": ...}``, ``{"event": "disconnect", ...}``): the last
+            :data:`MAX_LINES` of them. A line that is not JSON (or nested too deep to read) is kept as
+            ``{"text": ...}``, one longer than :data:`MAX_LINE` characters as ``{"text": its start, "cut": length}``.
 
     Raises:
         NodeMissing: Node.js is not installed (the message says how to install it).
@@ -108,7 +118,8 @@ class NodeSocketIOServer(ChildProcess, _loop.LiveObject):
                  ping_timeout: float = 20.0, timeout: float = 20.0, script: str | Path | None = None) -> None:
         node, _ = _binaries()
         ensure_packages()
-        self.lines: list[dict[str, Any]] = []
+        self.lines: collections.deque[dict[str, Any]] = collections.deque(maxlen=MAX_LINES)
+        self._printed = 0  # lines printed since the start (those past MAX_LINES are gone from .lines)
         self._changed = threading.Condition()
         self._stderr: list[str] = []
         command = [node, str(script or NODE_DIR / "sio_server.mjs"), "--port", str(port),
@@ -147,12 +158,19 @@ class NodeSocketIOServer(ChildProcess, _loop.LiveObject):
 
     def _read_stdout(self, stream: Any) -> None:
         for text in stream:
-            try:
-                line = json.loads(text)
-            except ValueError:
-                line = {"text": text.rstrip("\n")}
+            line: dict[str, Any]
+            if len(text) > MAX_LINE:  # what a client sent (a name, an auth) may be long: not kept whole
+                line = {"text": text[:1024], "cut": len(text)}
+            else:
+                try:
+                    line = json.loads(text)
+                except (ValueError, RecursionError):  # nested too deep: this reader must go on, whatever comes
+                    line = {"text": text.rstrip("\n")}
+                if not isinstance(line, dict):
+                    line = {"text": text.rstrip("\n")}
             with self._changed:
                 self.lines.append(line)
+                self._printed += 1
                 self._changed.notify_all()
         with self._changed:  # end of output: the process is gone
             self._changed.notify_all()
@@ -169,11 +187,14 @@ class NodeSocketIOServer(ChildProcess, _loop.LiveObject):
             TimeoutError: none within ``timeout`` seconds, or the process ended first.
         """
         deadline = time.monotonic() + timeout
+        looked = 0  # lines looked at, counted as _printed counts them: each line is looked at once
         with self._changed:
             while True:
-                for line in self.lines:
+                new = self._printed - looked
+                for line in itertools.islice(self.lines, max(0, len(self.lines) - new), None):
                     if predicate(line):
                         return line
+                looked = self._printed
                 remaining = deadline - time.monotonic()
                 if remaining <= 0 or not self._readers[0].is_alive():
                     raise TimeoutError(f"no matching line from the Node.js server within {timeout} s")
