@@ -104,12 +104,13 @@ def encode_rows(records: list[Any], first_seq: int, socketio: bool = False) -> t
         else:
             data[i] = data[i].hex()
             binary.append(i)
+    is_binary = set(binary)  # looked up once per row below: a list made a batch of attachments quadratic
     extra: dict[int, list[Any]] = {
         i: [r.code, r.info, None] for i, r in enumerate(records) if r.info or r.code is not None
     }
     if socketio:
         for i, r in enumerate(records):
-            if r.direction != "event" and data[i] and i not in binary:
+            if r.direction != "event" and data[i] and i not in is_binary:
                 extra.setdefault(i, [r.code, r.info, None])[2] = _socketio(data[i])
     text = "".join(data)
     blob = text.encode("utf-8", "surrogatepass")
