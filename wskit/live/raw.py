@@ -19,11 +19,35 @@ from ..codec.handshake import Request, Response, parse_response
 from . import loop as _loop
 from .errors import LiveError
 
-__all__ = ["RawSocket", "RawSocketClosed"]
+__all__ = ["MAX_UNTIL", "RawSocket", "RawSocketClosed", "RawSocketOverflow"]
+
+MAX_UNTIL = 2**20
+"""The most bytes :meth:`RawSocket.recv_until` (and so ``recv_head``) reads while looking for its marker: 1 MiB.
+
+Servers bound an HTTP head the same way, and far lower (nginx: 8 KiB a header line, websockets: 8 KiB a
+line and 128 headers); a peer that never sends the marker must not fill the memory.
+"""
 
 
 class RawSocketClosed(LiveError, OSError):
     """A read or write on a :class:`RawSocket` that was closed."""
+
+
+class RawSocketOverflow(LiveError, OSError):
+    """:meth:`RawSocket.recv_until` read its limit of bytes (:data:`MAX_UNTIL`) without finding the marker.
+
+    The bytes read stay buffered (``recv_exactly`` or ``recv_all`` can still read them).
+
+    Attributes:
+        limit: the limit, in bytes.
+    """
+
+    def __init__(self, marker: bytes, limit: int, buffered: int) -> None:
+        self.limit = limit
+        super().__init__(
+            f"no {marker!r} within the first {limit} bytes: the limit of recv_until (limit=, by default "
+            f"wskit.live.raw.MAX_UNTIL = {MAX_UNTIL}); the {buffered} bytes read stay buffered"
+        )
 
 
 class RawSocket(_loop.LiveObject):
@@ -95,15 +119,32 @@ class RawSocket(_loop.LiveObject):
         self._buffer += chunk
         return bool(chunk)
 
-    def recv_until(self, marker: bytes) -> bytes:
+    def recv_until(self, marker: bytes, *, limit: int | None = None) -> bytes:
         """Read up to and including ``marker`` (e.g. ``b"\\r\\n\\r\\n"``).
 
-        Bytes after the marker stay buffered for the next read.
+        Bytes after the marker stay buffered for the next read. Linear in the bytes read: after each read
+        only the new bytes are searched, with the last ``len(marker) - 1`` old ones (a marker split
+        between two reads).
+
+        Args:
+            marker: the bytes that end what to read.
+            limit: the marker must end within this many bytes (default :data:`MAX_UNTIL`, 1 MiB).
+
+        Raises:
+            RawSocketOverflow: ``limit`` bytes arrived and no marker among them (they stay buffered).
+            ConnectionError: the connection closed before the marker.
+            TimeoutError: nothing arrived for ``timeout`` seconds.
         """
-        while (end := self._buffer.find(marker)) < 0:
+        limit = MAX_UNTIL if limit is None else limit
+        start = 0  # where the marker could begin, in bytes not yet searched
+        while (end := self._buffer.find(marker, start, limit)) < 0:
+            if len(self._buffer) >= limit:
+                raise RawSocketOverflow(marker, limit, len(self._buffer))
+            start = max(start, len(self._buffer) - len(marker) + 1)
             if not self._fill():
                 raise ConnectionError(
-                    f"the connection closed before {marker!r} arrived; got {bytes(self._buffer)!r}"
+                    f"the connection closed before {marker!r} arrived; got {len(self._buffer)} bytes: "
+                    f"{bytes(self._buffer[:200])!r}{'…' if len(self._buffer) > 200 else ''}"
                 )
         end += len(marker)
         data = bytes(self._buffer[:end])

@@ -19,12 +19,14 @@ from __future__ import annotations
 import hmac
 import http
 import json
+import math
 import secrets
 import threading
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections import OrderedDict
 from typing import Any
 
 from websockets.asyncio.server import ServerConnection
@@ -34,11 +36,19 @@ from websockets.http11 import Response as WSResponse
 from .errors import LiveError
 from .server import Handler, Server
 
-__all__ = ["TicketRefused", "TicketServer", "fetch_ticket"]
+__all__ = ["MAX_LIVE_TICKETS", "TicketRefused", "TicketServer", "TooManyTickets", "fetch_ticket"]
+
+MAX_LIVE_TICKETS = 10_000
+"""How many tickets a :class:`TicketServer` keeps at once (issued, not yet used, not yet expired).
+
+Past it ``GET /ticket`` answers ``503 Service Unavailable`` with ``Retry-After`` (and ``issue()`` raises
+:class:`TooManyTickets`) until a ticket is used or expires: no ticket already handed out is ever dropped,
+and a client that asks for tickets without using them cannot fill the server's memory.
+"""
 
 
 class TicketRefused(LiveError, PermissionError):
-    """The ticket endpoint refused the API token (401: none given, 403: not valid).
+    """The ticket endpoint refused to give a ticket (401: no API token, 403: not valid, 503: too many live tickets).
 
     Attributes:
         status: the HTTP status.
@@ -47,6 +57,19 @@ class TicketRefused(LiveError, PermissionError):
     def __init__(self, status: int, detail: str) -> None:
         self.status = status
         super().__init__(f"the ticket endpoint answered {status}: {detail}")
+
+
+class TooManyTickets(LiveError, RuntimeError):
+    """:meth:`TicketServer.issue` refused: ``max_tickets`` tickets are live (the endpoint answers 503).
+
+    Attributes:
+        retry_after: whole seconds until the oldest live ticket expires (at least 1).
+    """
+
+    def __init__(self, limit: int, retry_after: int) -> None:
+        self.retry_after = retry_after
+        super().__init__(f"{limit} tickets are live, the most this server keeps (max_tickets); "
+                         f"try again in {retry_after} s, when the oldest expires")
 
 
 async def _greet_and_echo(ws: ServerConnection) -> None:
@@ -63,6 +86,8 @@ class TicketServer(Server):
       → 403.
     * The WebSocket handshake to ``/?ticket=...`` is accepted once per ticket, within ``ttl`` seconds:
       no ticket → 401; unknown, already used or expired → 403.
+    * At most ``max_tickets`` tickets are live at once; past that ``GET /ticket`` answers 503 with
+      ``Retry-After`` until one is used or expires (see :data:`MAX_LIVE_TICKETS`).
 
     The handler can read the user as ``ws.wskit_user``; the default one says ``hello <user>`` and then
     echoes. Takes the keyword arguments of :class:`wskit.Server`.
@@ -71,6 +96,7 @@ class TicketServer(Server):
         handler: ``async def handler(ws)``, as for :class:`wskit.Server`.
         users: long-lived API token → user name.
         ttl: seconds a ticket stays valid.
+        max_tickets: the most live tickets kept (default :data:`MAX_LIVE_TICKETS`, 10,000).
 
     Attributes:
         http_url: ``http://host:port`` for the ticket endpoint.
@@ -80,12 +106,18 @@ class TicketServer(Server):
     kind = "ticket-server"
 
     def __init__(self, handler: Handler | None = None, *, users: dict[str, str], ttl: float = 10.0,
-                 **options: Any) -> None:
+                 max_tickets: int = MAX_LIVE_TICKETS, **options: Any) -> None:
         if not users:
             raise ValueError("users maps API tokens to user names, e.g. {'s3cret-api-token': 'alice'}")
+        if max_tickets < 1:
+            raise ValueError(f"max_tickets must be at least 1, got {max_tickets}")
         self.users = dict(users)
         self.ttl = ttl
-        self._tickets: dict[str, tuple[str, float]] = {}  # ticket -> (user, expiry on time.monotonic())
+        self.max_tickets = max_tickets
+        # ticket -> (user, expiry on time.monotonic()), in the order issued: with one ttl for all, that is
+        # the order they expire in, so the expired ones are always at the front (an OrderedDict: a plain dict's
+        # first item gets slow to reach after many deletions at the front)
+        self._tickets: OrderedDict[str, tuple[str, float]] = OrderedDict()
         self._tickets_lock = threading.Lock()
         self.used = 0
         self.refused = 0
@@ -97,12 +129,21 @@ class TicketServer(Server):
         return self.url.replace("ws", "http", 1).rstrip("/")
 
     def issue(self, user: str) -> str:
-        """A new ticket for ``user`` (what ``GET /ticket`` does after checking the API token)."""
+        """A new ticket for ``user`` (what ``GET /ticket`` does after checking the API token).
+
+        Forgets the expired tickets first: O(1) a ticket, amortized, as they leave from the front.
+
+        Raises:
+            TooManyTickets: ``max_tickets`` tickets are live (none is dropped to make room).
+        """
         now = time.monotonic()
         ticket = secrets.token_urlsafe(18)
         with self._tickets_lock:
-            for old in [t for t, (_, expiry) in self._tickets.items() if expiry < now]:
-                del self._tickets[old]  # expired tickets are forgotten
+            while self._tickets and next(iter(self._tickets.values()))[1] < now:
+                self._tickets.popitem(last=False)  # expired tickets are forgotten, oldest first
+            if len(self._tickets) >= self.max_tickets:
+                oldest_expiry = next(iter(self._tickets.values()))[1]
+                raise TooManyTickets(self.max_tickets, max(1, math.ceil(oldest_expiry - now)))
             self._tickets[ticket] = (user, now + self.ttl)
         return ticket
 
@@ -149,7 +190,13 @@ class TicketServer(Server):
         user = next((u for token, u in self.users.items() if hmac.compare_digest(offered, token.encode())), None)
         if user is None:
             return connection.respond(http.HTTPStatus.FORBIDDEN, "the API token is not valid\n")
-        body = json.dumps({"ticket": self.issue(user), "expires_in": self.ttl})
+        try:
+            ticket = self.issue(user)
+        except TooManyTickets as full:
+            response = connection.respond(http.HTTPStatus.SERVICE_UNAVAILABLE, f"{full}\n")
+            response.headers["Retry-After"] = str(full.retry_after)
+            return response
+        body = json.dumps({"ticket": ticket, "expires_in": self.ttl})
         response = connection.respond(http.HTTPStatus.OK, body)
         del response.headers["Content-Type"]
         response.headers["Content-Type"] = "application/json"
@@ -166,7 +213,7 @@ def fetch_ticket(http_url: str, api_token: str, *, ssl: Any = None, timeout: flo
         ssl: an ``ssl.SSLContext`` for ``https://``.
 
     Raises:
-        TicketRefused: 401 or 403 (a missing or wrong API token).
+        TicketRefused: 401 or 403 (a missing or wrong API token), 503 (too many live tickets).
     """
     request = urllib.request.Request(f"{http_url.rstrip('/')}/ticket",
                                      headers={"Authorization": f"Bearer {api_token}"})
