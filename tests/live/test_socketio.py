@@ -416,3 +416,37 @@ def test_a_big_connect_packet_is_cut_before_it_is_redacted(monkeypatch):
     assert connects and all("s3cret" not in r.data and len(r.data) <= srv.log.max_data for r in connects)
     assert connects[0].size > 260_000  # the size the packet had on the wire
     assert max(seen) <= srv.log.max_data
+
+
+def test_recv_of_one_event_keeps_the_others_in_the_order_they_came():
+    srv = wskit.SocketIOServer(name="sio")
+    client = wskit.SocketIOClient(srv.url, name="c", transports=["websocket"])
+    for event, n in (("a", 1), ("b", 1), ("a", 2), ("a", 3)):
+        srv.emit(event, n, to=client.sid)
+    assert client.recv("b") == ("b", 1)
+    assert [client.recv() for _ in range(3)] == [("a", 1), ("a", 2), ("a", 3)]  # was a2, a3, a1
+
+
+def test_events_no_one_reads_are_bounded_and_the_drop_is_reported(monkeypatch):
+    from wskit.live import sio as sio_module
+
+    monkeypatch.setattr(sio_module, "MAX_INBOX", 50)
+    monkeypatch.setattr(sio_module, "MAX_INBOX_BYTES", 20_000)
+    srv = wskit.SocketIOServer(name="sio")
+    client = wskit.SocketIOClient(srv.url, name="c", transports=["websocket"])
+    for n in range(60):  # past the count
+        srv.emit("tick", n, to=client.sid)
+    srv.emit("last", to=client.sid)
+    assert client.recv("last") == ("last",)
+    assert client.dropped == 11 and client.recv() == ("tick", 11)  # the oldest went
+    assert any("dropped unread" in r.info for r in client.log if r.opcode == "ERROR")
+    while True:
+        try:
+            client.recv(timeout=0.2)
+        except TimeoutError:
+            break
+    for n in range(10):  # past the bytes: 10 events of about 4 KB
+        srv.emit("big", "x" * 4000, n, to=client.sid)
+    srv.emit("last", to=client.sid)
+    assert client.recv("last") == ("last",)
+    assert client.dropped == 11 + 6 and client.recv()[2] == 6

@@ -19,13 +19,13 @@ which :func:`wskit.codec.socketio.describe` decodes.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import functools
 import inspect
 import itertools
 import json
 import logging
-import queue
 import threading
 import time
 import traceback
@@ -43,7 +43,7 @@ from . import loop as _loop
 from .errors import LiveError
 from .log import TrafficLog, redact_bounded
 
-__all__ = ["SocketIOServer", "SocketIOClient", "SocketIORefused"]
+__all__ = ["MAX_INBOX", "MAX_INBOX_BYTES", "SocketIOServer", "SocketIOClient", "SocketIORefused"]
 
 _CODES = {name: code for code, name in ENGINEIO_TYPES.items()}
 _PACKET = {"Sending packet %s data %s": "sent", "Received packet %s data %s": "received"}
@@ -55,6 +55,27 @@ MAX_ATTACHMENTS = 10
 #: What a server may queue for one client that is not taking its packets, by default: past it, the session is
 #: closed (python-engineio's own queue has no bound).
 MAX_QUEUE_BYTES = 16 * 2**20
+
+#: Events a :class:`SocketIOClient` keeps for :meth:`~SocketIOClient.recv` that no cell has taken yet, and the
+#: bytes of their arguments (estimated): past either, the oldest are dropped and the client's log says so.
+MAX_INBOX = 10_000
+MAX_INBOX_BYTES = 64 * 2**20
+
+
+def _estimate(args: tuple[Any, ...]) -> int:
+    """About how many bytes an event's arguments hold (their JSON length; strings and bytes by their length)."""
+    total = 0
+    for arg in args:
+        if isinstance(arg, (str, bytes, bytearray)):
+            total += len(arg)
+        elif arg is None or isinstance(arg, (bool, int, float)):
+            total += 8
+        else:
+            try:
+                total += len(json.dumps(arg, default=repr))
+            except (ValueError, RecursionError):
+                total += 1024
+    return total + 64
 
 
 class _BoundedQueue(asyncio.Queue):  # type: ignore[type-arg]
@@ -706,7 +727,8 @@ class SocketIOClient(_loop.LiveObject):
         timeout: seconds for connecting and for each call.
         max_attachments: binary attachments one packet from the server may announce.
 
-    Every event the client receives is queued for :meth:`recv`;
+    Every event the client receives is queued for :meth:`recv` (at most :data:`MAX_INBOX` unread, the oldest
+    dropped past that, counted in :attr:`dropped`);
     :meth:`on` adds a handler that runs as events arrive. :meth:`emit` and
     :meth:`call` have the server's signatures (without the addressing):
     ``emit(event, *args, namespace=)``, ``call(event, *args, namespace=, timeout=)``;
@@ -737,7 +759,12 @@ class SocketIOClient(_loop.LiveObject):
         self.namespaces = list(namespaces or ["/"])
         self.log = TrafficLog(log_size)
         self.log.protocol = "socket.io"
-        self._inbox: queue.Queue[tuple[str, str, tuple[Any, ...]]] = queue.Queue()
+        # (event, namespace, args, estimated bytes), oldest first, for recv(): bounded by MAX_INBOX/MAX_INBOX_BYTES
+        self._inbox: collections.deque[tuple[str, str, tuple[Any, ...], int]] = collections.deque()
+        self._inbox_bytes = 0
+        self._inbox_changed = threading.Condition()
+        self.dropped = 0  # events dropped unread from a full inbox
+        self._taken = 0  # events recv() took
         self._refusals: list[tuple[str, Any]] = []
         self._logger, self._tap = _tap(self.log, "client")
         log = self.log
@@ -793,7 +820,24 @@ class SocketIOClient(_loop.LiveObject):
             raise SocketIORefused(message) from None
 
     async def _queue(self, namespace: str, event: str, *args: Any) -> None:
-        self._inbox.put((event, namespace, args))
+        self._keep(event, namespace, args)
+
+    def _keep(self, event: str, namespace: str, args: tuple[Any, ...]) -> None:
+        """On the loop: keep an event for recv(); past the inbox's bounds the oldest unread go, and the log says so."""
+        size = _estimate(args)
+        dropped = 0
+        with self._inbox_changed:
+            self._inbox.append((event, namespace, args, size))
+            self._inbox_bytes += size
+            while len(self._inbox) > MAX_INBOX or (self._inbox_bytes > MAX_INBOX_BYTES and len(self._inbox) > 1):
+                self._inbox_bytes -= self._inbox.popleft()[3]
+                dropped += 1
+            self.dropped += dropped
+            self._inbox_changed.notify_all()
+        if dropped and (self.dropped == dropped or self.dropped % 1000 < dropped):  # the first, then each 1,000th
+            self.log.add("event", "ERROR", info=f"{self.dropped} received events were dropped unread: recv() keeps "
+                         f"at most {MAX_INBOX} events ({MAX_INBOX_BYTES // 2**20} MiB); read them, or handle them "
+                         "with .on(event)")
 
     async def _refused(self, namespace: str, data: Any = None) -> None:
         self._refusals.append((namespace, data))
@@ -842,7 +886,7 @@ class SocketIOClient(_loop.LiveObject):
                         self._up.clear()
                     self.log.add("event", "CLOSED", info=f"{namespace} {' '.join(map(str, args))}".strip())
                 else:
-                    self._inbox.put((event, namespace, args))
+                    self._keep(event, namespace, args)
                 result = function(*args)
                 return await result if inspect.isawaitable(result) else result
 
@@ -865,23 +909,33 @@ class SocketIOClient(_loop.LiveObject):
     def recv(self, event: str | None = None, timeout: float = 5.0) -> tuple[Any, ...]:
         """The next event received (of one name, if given), as ``(event, *args)``.
 
+        Events of other names stay, in the order they came, for the next :meth:`recv`. At most
+        :data:`MAX_INBOX` events (:data:`MAX_INBOX_BYTES` of arguments) wait unread; past that the oldest are
+        dropped, counted in :attr:`dropped` and reported in the log.
+
         Raises:
             TimeoutError: nothing came within ``timeout`` seconds.
         """
-        skipped = []
         deadline = time.monotonic() + timeout
-        try:
+        looked = 0  # events already looked at (and not wanted): only the new ones are looked at after a wait
+        with self._inbox_changed:
             while True:
-                try:
-                    name, _namespace, args = self._inbox.get(timeout=max(0.0, deadline - time.monotonic()))
-                except queue.Empty:
-                    raise TimeoutError(f"no {event or 'event'!r} received within {timeout} s") from None
-                if event is None or name == event:
-                    return (name, *args)
-                skipped.append((name, _namespace, args))
-        finally:
-            for item in skipped:  # keep the others, in order, for the next recv
-                self._inbox.put(item)
+                inbox = self._inbox
+                for i in range(min(looked, len(inbox)), len(inbox)):
+                    name, _namespace, args, size = inbox[i]
+                    if event is None or name == event:
+                        del inbox[i]
+                        self._inbox_bytes -= size
+                        self._taken += 1
+                        return (name, *args)
+                dropped, taken = self.dropped, self._taken
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError(f"no {event or 'event'!r} received within {timeout} s")
+                looked = len(inbox)
+                self._inbox_changed.wait(remaining)
+                # those dropped meanwhile left from the front; one another recv() took may have been anywhere
+                looked = 0 if self._taken != taken else max(0, looked - (self.dropped - dropped))
 
     @property
     def connections(self) -> int:
