@@ -510,3 +510,24 @@ def test_encoding_a_batch_of_socketio_attachments_is_linear():
     content, _ = encode_rows(rows, 0, socketio=True)
     assert time.perf_counter() - started < 3.0
     assert len(content["b"]) == 20_000 and len(content["e"]) == 20_000  # each text row decoded, none of the others
+
+
+def test_a_chat_room_remembers_a_bounded_number_of_messages():
+    """A busy chat: the room shows the last 50 and remembers the last MAX_KEPT (it kept every message, about
+    800 B each, and sorted them all at each redraw); a message of another server's shape is ignored."""
+    from types import SimpleNamespace
+
+    from wskit.widgets import chatroom
+
+    log = client_log()
+    log.add("received", "TEXT", data=json.dumps({"id": [1], "text": "not a chat message"}), size=30)
+    log.add("received", "TEXT", data="[" * 5000 + "]" * 5000, size=10_000)
+    client = SimpleNamespace(name="alice", log=log, send=lambda text: None)
+    room = ChatRoom([client])
+    for n in range(chatroom.MAX_KEPT * 2):
+        log.add("received", "TEXT", data=json.dumps({"id": n, "from": "bob", "room": "lobby", "text": f"m{n}"}),
+                size=50)
+    room._drain([(0, record) for record in log.records])
+    room._redraw()
+    assert len(room._said) <= chatroom.MAX_KEPT + chatroom.MAX_KEPT // 4
+    assert max(room._said) == chatroom.MAX_KEPT * 2 - 1 and f"m{chatroom.MAX_KEPT * 2 - 1}" in room._views[0].value

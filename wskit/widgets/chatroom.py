@@ -11,7 +11,7 @@ import ipywidgets as widgets
 
 from ._pump import PUMP, Feed, cell_site, replace
 
-__all__ = ["ChatRoom"]
+__all__ = ["MAX_KEPT", "ChatRoom"]
 
 
 def _said(record: Any) -> dict | None:
@@ -20,9 +20,16 @@ def _said(record: Any) -> dict | None:
         return None
     try:
         message = json.loads(record.data)
-    except json.JSONDecodeError:
+    except (ValueError, RecursionError):
         return None
-    return message if isinstance(message, dict) and "id" in message else None
+    # the chat server numbers its messages: anything else (another server's JSON) is not a chat message here
+    if not isinstance(message, dict) or type(message.get("id")) is not int:
+        return None
+    return message
+
+
+#: Chat messages a room remembers (it shows the last 50): the oldest are forgotten past this.
+MAX_KEPT = 1_000
 
 
 class ChatRoom(widgets.VBox):
@@ -34,9 +41,11 @@ class ChatRoom(widgets.VBox):
         max_rate: at most this many redraws a second (a chat reads well at 10; the UI thread ticks at most 20
             times a second).
 
-    Below the columns, a delivery table lists every message and which
-    clients received it. New records reach the room through a queue drained by the widgets' UI thread, never
+    Below the columns, a delivery table lists the latest messages and which
+    clients received them. New records reach the room through a queue drained by the widgets' UI thread, never
     on the wskit loop thread; a re-run cell's room replaces the previous run's (which stops following).
+    The room shows the last 50 messages and remembers the last :data:`MAX_KEPT` (a busy chat does not fill the
+    kernel's memory); :meth:`delivery` reads the clients' logs.
     """
 
     def __init__(self, clients: list[Any], *, max_rate: float = 10.0) -> None:
@@ -73,7 +82,7 @@ class ChatRoom(widgets.VBox):
         replace(self, "ChatRoom", site)
 
     def _learn(self, items: list[tuple[int, Any]]) -> bool:
-        """Remember the chat messages among ``items``; whether there was any."""
+        """Remember the chat messages among ``items`` (the last :data:`MAX_KEPT`); whether there was any."""
         learned = False
         for i, record in items:
             said = _said(record)
@@ -82,6 +91,11 @@ class ChatRoom(widgets.VBox):
                 self._said.setdefault(said["id"], said)
                 self._received_by.setdefault(said["id"], set()).add(self.clients[i].name)
                 learned = True
+        if len(self._said) > MAX_KEPT + MAX_KEPT // 4:  # now and then, not per message: forget the oldest
+            for old in sorted(self._said)[: len(self._said) - MAX_KEPT]:
+                del self._said[old], self._received_by[old]
+                for messages in self._messages:
+                    messages.pop(old, None)
         return learned
 
     def _drain(self, items: list[tuple[int, Any]]) -> None:
