@@ -15,7 +15,7 @@ import pytest
 import wskit
 from wskit.codec import handshake as hs
 from wskit.live import log as logmod
-from wskit.live.log import REDACTED, TrafficLog, redact, summarize_request
+from wskit.live.log import REDACTED, TrafficLog, redact, redact_bounded, summarize_request
 
 # --- bounded in bytes -------------------------------------------------------------------------------------------
 
@@ -327,7 +327,7 @@ def test_a_proxys_forwarding_headers_are_kept_in_the_summary():
 
 def test_what_a_peer_sends_is_cut_before_it_is_redacted(monkeypatch):
     """Redaction is linear, but a peer's megabyte (a CONNECT packet, an error quoting a packet, a request line and
-    headers) cost the loop 0.4 s: the text is cut to what the log keeps first, then redacted."""
+    headers) cost the loop 0.4 s: redaction reads at most REDACT_WINDOW characters of it."""
     seen = []
     real = logmod.redact
     monkeypatch.setattr(logmod, "redact", lambda text: seen.append(len(text)) or real(text))
@@ -335,16 +335,25 @@ def test_what_a_peer_sends_is_cut_before_it_is_redacted(monkeypatch):
     log.add("event", "ERROR", info="expected UPGRADE packet, received " + "'\"" * 500_000)
     request = hs.Request("GET", "/?" + "token" * 200_000, hs.Headers([("User-Agent", "x" * 1_000_000)]))
     summary, _, _ = summarize_request(request)
-    assert seen and max(seen) <= log.max_info
+    assert seen and max(seen) <= logmod.REDACT_WINDOW  # 16 KiB, not a megabyte
     assert len(summary.target) <= logmod.MAX_TARGET and summary.target.startswith("/?tokentoken")
 
 
-def test_a_cut_info_keeps_no_tail_of_a_secret():
-    """An info longer than max_info keeps its head and tail; the tail never starts inside a value whose name (a
-    secret's, perhaps) was cut away."""
-    log = TrafficLog(max_info=256)
-    record = log.add("event", "ERROR", info="refused: token=" + "s" * 5000 + " at the door")
-    assert record.info.startswith(f"refused: token={REDACTED}") and record.info.endswith(" at the door")
-    assert "sssss" not in record.info
-    record = log.add("event", "ERROR", info="refused: token=" + "s" * 5000)  # no delimiter left in the tail
-    assert "sssss" not in record.info
+def test_a_cut_info_keeps_no_part_of_a_secret():
+    """An info longer than max_info keeps its head and tail: both are cut from text already redacted, wherever the
+    cut falls (inside a quoted value, at a dict's value, inside a value with spaces); past REDACT_WINDOW only the
+    head is kept, as redaction read only that far."""
+    log = TrafficLog()
+    half = log.max_info // 2
+    cases = {
+        "hunter2": "x" * (half - 20 - len("f(password='hunter2")) + "f(password='hunter2-horse') " + "y " * 3000,
+        "SECRET": "z" * 5000 + "{'token': 'SECRET-VALUE'}" + " " + "w" * (half - 20),
+        "battery": "z " * 3000 + "password='correct horse battery staple' " + "q" * (half - 17),
+        "JSONSECRET": "z" * 5000 + '{"token": "JSONSECRET"}' + "w" * (half - 16),
+        "WINDOW": "refused: token=" + "WINDOW" * 10_000,  # past the window: the head only
+    }
+    for secret, info in cases.items():
+        record = log.add("event", "ERROR", info=info)
+        assert secret not in record.info and len(record.info) <= log.max_info, secret
+    assert redact_bounded("/x?a=1&password='hunter2-long-secret-value'", 30) == f"/x?a=1&password='{REDACTED}'"
+    assert redact_bounded('40{"token":"my secret phrase goes on"}', 30) == f'40{{"token":"{REDACTED}"}}'

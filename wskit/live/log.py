@@ -95,16 +95,22 @@ _SECRET_NAME = (
 # text). So base64 is never taken for a "pwd=" parameter: a Sec-WebSocket-Key ("ufD/rgKGYFmpczORpwDaLg==":
 # "rgKGYFmpczORpwDaLg" after "/" holds "pwD") or an accept value in a message ("got '...pwd...='", "...pwd...=, ").
 _SECRET_QUERY = re.compile(rf"(?i)(?:^|(?<=[?&;#,/:\s(\[{{'\"]))({_SECRET_NAME})=(?![='\")\]}}>,.:])([^&#\s;]*)")
-# name='value' or name="value" (keyword arguments in a traceback or a repr), the name not itself inside quotes
-_SECRET_QUOTED = re.compile(rf"""(?i)(?:^|(?<=[?&;#,/:\s(\[{{]))({_SECRET_NAME})=(?:'[^'\n]+'|"[^"\n]+")""")
+# name='value' or name="value" (keyword arguments in a traceback or a repr; a value cut short by a window counts
+# up to the end), the name after a delimiter, not after a quote, "/" or ":" (a base64 value's padding followed by
+# its closing quote is not a name= and an opening quote)
+_SECRET_QUOTED = re.compile(
+    rf"""(?i)(?:^|(?<=[?&;#,\s(\[{{]))({_SECRET_NAME})=(?:'[^'\n]+(?:'|\Z)|"[^"\n]+(?:"|\Z))""")
 # a password in a URL: ws://user:password@host/
-# what ends a parameter's value (the start of a cut tail is moved to one of these)
-_DELIMITER = re.compile(r"[&;#,\s]")
 _SECRET_USERINFO = re.compile(r"(?<=://)([^/?#@\s:]+):([^/?#@\s]+)@")
 # "name": value in JSON, or 'name': value in a Python dict's repr; an object or list as the value is not eaten
 # (the names inside it are looked at one by one)
 _SECRET_JSON = re.compile(
-    rf"""(?i)((["']){_SECRET_NAME}\2\s*:\s*)("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|[^,{{}}\[\]\s]+)""")
+    rf"""(?i)((["']){_SECRET_NAME}\2\s*:\s*)("(?:[^"\\]|\\.)*(?:"|\Z)|'(?:[^'\\]|\\.)*(?:'|\Z)|[^,{{}}\[\]\s]+)""")
+
+
+def _quoted_value(m: re.Match[str]) -> str:
+    quote = m[0][len(m[1]) + 1]
+    return f"{m[1]}={quote}{REDACTED}{quote}"
 
 
 def redact(text: str) -> str:
@@ -119,7 +125,7 @@ def redact(text: str) -> str:
     '/chat?room=lobby&token=[redacted]'
     """
     if "=" in text:
-        text = _SECRET_QUOTED.sub(lambda m: f"{m[1]}={m[0][len(m[1]) + 1]}{REDACTED}{m[0][-1]}", text)
+        text = _SECRET_QUOTED.sub(_quoted_value, text)
         text = _SECRET_QUERY.sub(lambda m: f"{m[1]}={REDACTED}" if m[2] else m[0], text)
     if "://" in text and "@" in text:
         text = _SECRET_USERINFO.sub(rf"\1:{REDACTED}@", text)
@@ -143,12 +149,18 @@ def _bounded(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def redact_bounded(text: str, limit: int) -> str:
-    """``text`` cut to ``limit`` characters and redacted (cut first: the cost stays bounded whatever a peer sends).
+#: Characters of a text redaction reads at most (a peer's megabyte is cut to this first): redaction is linear, and
+#: this keeps its worst case (runs of quotes and secret words) to a few milliseconds on the loop.
+REDACT_WINDOW = 16 * 1024
 
-    A value cut in the middle is still redacted (it runs to the cut), and ``[redacted]`` never makes it longer.
+
+def redact_bounded(text: str, limit: int) -> str:
+    """``text`` redacted and cut to ``limit`` characters; redaction reads at most :data:`REDACT_WINDOW` of it.
+
+    A value the window cuts in the middle is still redacted (a query value runs to the cut; a quoted or JSON string
+    with no closing quote counts as ending there).
     """
-    return _bounded(redact(_bounded(text, limit)), limit)
+    return _bounded(redact(text[: max(limit, REDACT_WINDOW)]), limit)
 
 
 def _summarize_headers(headers: Headers) -> tuple[Headers, int, int]:
@@ -420,11 +432,16 @@ class TrafficLog:
         if len(info) <= limit:
             return info
         half = limit // 2
-        tail = info[-half:]
-        if not _DELIMITER.match(info, len(info) - half - 1):  # the tail would start inside a word or value: start
-            cut = _DELIMITER.search(tail)  # it at a delimiter, never inside a value whose name was cut off (a
-            tail = tail[cut.start():] if cut is not None else ""  # secret's, perhaps)
-        return f"{info[: half - 20]}\n… ({len(info) - limit} characters left out) …\n{tail}"
+        room = limit - half - len(f"\n… ({len(info)} characters left out) …\n")  # the note, at its longest
+        return f"{info[:room]}\n… ({len(info) - room - half} characters left out) …\n{info[-half:]}"
+
+    def _redacted_info(self, info: str) -> str:
+        """An event's info, redacted then cut. Past :data:`REDACT_WINDOW` characters only its start is read and
+        kept (a tail cut from text never redacted could begin inside a secret whose name was cut away)."""
+        if len(info) <= REDACT_WINDOW:
+            return self._bound_info(redact(info))
+        head = redact(info[:REDACT_WINDOW])[: self.max_info - 60]
+        return f"{head}\n… ({len(info) - len(head)} characters left out)"
 
     def add(
         self,
@@ -451,9 +468,7 @@ class TrafficLog:
         if data is not None and data.__class__ is not str and data.__class__ is not bytes:
             data = bytes(data)  # a bytearray or memoryview would keep (and follow) the whole buffer
         if info:
-            info = self._bound_info(info)  # first: redaction is linear, but a peer's megabyte still costs the loop
-            if direction == "event":
-                info = redact(info)
+            info = self._redacted_info(info) if direction == "event" else self._bound_info(info)
         record = Record(time.perf_counter() - self.started, direction, kind, size, data, conn, code, info)
         self._append(record, RECORD_OVERHEAD + _text_cost(data) + _text_cost(info))
         return record
