@@ -15,7 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from wskit.codec import sse
-from wskit.codec.errors import ProtocolError, UsageError
+from wskit.codec.errors import UsageError
 from wskit.codec.sse import Event, Parser, parse
 
 
@@ -243,10 +243,22 @@ def test_a_long_line_in_small_reads_costs_linear_time():
 @pytest.mark.parametrize("stream", [
     [b"data: " + b"x" * 4096] * (sse.MAX_EVENT // 4096 + 1),  # a line that never ends
     [b"data: " + b"x" * 4095 + b"\n"] * (sse.MAX_EVENT // 4096 + 1),  # an event that never ends
-], ids=["line", "event"])
-def test_an_event_past_the_bound_is_refused_and_the_parser_goes_on(stream):
+    [b"data: " + b"x" * (sse.MAX_EVENT + 1) + b"\n"],  # one line, whole in one read
+], ids=["line", "event", "one-read"])
+def test_an_event_past_the_bound_is_dropped_and_the_parser_goes_on(stream):
     parser = Parser()
-    with pytest.raises(ProtocolError, match="longer than 1048576 characters"):
+    assert parser.feed(b"event: price\n") == []
+    with pytest.raises(sse.EventTooLarge, match="longer than 1048576 characters") as raised:
         for read in stream:
             parser.feed(read)
-    assert parser.feed(b"\n\ndata: next\n\n") == [Event("next")]  # what it held is dropped, not kept
+    assert raised.value.events == []
+    # the rest of that line and that event is ignored, even text that looks like fields; then all is as before
+    rest = b"more\ndata: injected\nevent: evil\n\ndata: next\n\n"
+    assert parser.feed(rest) == [Event("next")]
+
+
+def test_the_events_before_an_event_too_large_are_not_lost():
+    parser = Parser()
+    with pytest.raises(sse.EventTooLarge) as raised:
+        parser.feed(b"data: first\n\ndata: " + b"x" * (sse.MAX_EVENT + 1))
+    assert raised.value.events == [Event("first")]

@@ -19,8 +19,8 @@ ends in the middle of is discarded. Nothing in a stream is an error: unknown
 fields and malformed values are ignored, as a browser's ``EventSource`` does.
 One thing the spec leaves open is bounded here: an event (its data lines and the
 line still arriving) may hold at most :data:`MAX_EVENT` characters; past that
-:meth:`Parser.feed` raises :class:`~wskit.codec.errors.ProtocolError`, so a
-stream that never ends a line or an event cannot fill memory. The parser's
+:meth:`Parser.feed` drops it and raises :class:`EventTooLarge` (with the events it
+completed), so a stream that never ends a line or an event cannot fill memory. The parser's
 cost is linear in what it is fed, however the stream is cut into reads.
 
 Standard library only, sans-I/O: feed it bytes as they arrive, get events.
@@ -42,7 +42,7 @@ import re
 
 from .errors import ProtocolError, UsageError
 
-__all__ = ["MAX_EVENT", "Event", "Parser", "parse"]
+__all__ = ["MAX_EVENT", "Event", "EventTooLarge", "Parser", "parse"]
 
 _LINE_END = re.compile(r"\r\n|\r|\n")
 
@@ -82,6 +82,18 @@ class Event:
         return ("\n".join(lines) + "\n\n").encode()
 
 
+class EventTooLarge(ProtocolError):
+    """An event-stream event longer than :data:`MAX_EVENT` characters (dropped).
+
+    Attributes:
+        events: the events the same :meth:`Parser.feed` call completed, in order.
+    """
+
+    def __init__(self, events: list[Event]) -> None:
+        self.events = events
+        super().__init__(f"an event-stream event longer than {MAX_EVENT} characters (the kit's bound) was dropped")
+
+
 class Parser:
     """An incremental event-stream parser: :meth:`feed` it bytes, get the events they complete.
 
@@ -101,12 +113,15 @@ class Parser:
         self._after_cr = False  # the last line ended in CR: an LF that comes next is the same line end
         self._data: list[str] = []
         self._type = ""
+        self._skip_line = False  # the rest of a line too long to keep: ignored up to its end
+        self._skip_event = False  # the rest of an event too long to keep: ignored up to its blank line
 
     def feed(self, data: bytes) -> list[Event]:
         """Parse the next bytes of the stream; return the events they dispatch, in order.
 
         Raises:
-            ProtocolError: an event grew past :data:`MAX_EVENT` characters.
+            EventTooLarge: an event grew past :data:`MAX_EVENT` characters. It is dropped, up to its blank line, and
+                parsing goes on after it; the exception's ``events`` are those this call completed.
         """
         text = self._decoder.decode(data)
         if self._after_cr and text:
@@ -114,23 +129,40 @@ class Parser:
             if text[0] == "\n":
                 text = text[1:]
         events: list[Event] = []
+        too_large = False
         start = 0
         for end in _LINE_END.finditer(text):  # only the new text is searched: linear however the reads are cut
             line = text[start : end.start()]
+            start = end.end()
+            self._after_cr = end.group() == "\r" and start == len(text)
             if self._line:
                 line, self._line, self._line_size = "".join(self._line) + line, [], 0
+            if self._skip_line:  # the end of the line that was too long
+                self._skip_line = False
+                continue
+            if self._skip_event:
+                self._skip_event = bool(line)  # a blank line ends the event that was too long
+                continue
             event = self._line_done(line)
             if event is not None:
                 events.append(event)
-            start = end.end()
-            self._after_cr = end.group() == "\r" and start == len(text)
-        if start < len(text):
+            elif self._data_size > MAX_EVENT:
+                too_large = self._drop_event()
+        if start < len(text) and not self._skip_line:
             self._line.append(text[start:])
             self._line_size += len(text) - start
-        if self._line_size + self._data_size > MAX_EVENT:
-            self._line, self._line_size, self._data, self._data_size = [], 0, [], 0
-            raise ProtocolError(f"an event-stream event longer than {MAX_EVENT} characters (the kit's bound)")
+            if self._line_size + self._data_size > MAX_EVENT:
+                too_large = self._drop_event()
+                self._skip_line = True
+        if too_large:
+            raise EventTooLarge(events)
         return events
+
+    def _drop_event(self) -> bool:
+        """The event being read is too long: forget it, and ignore what is left of it."""
+        self._line, self._line_size, self._data, self._data_size, self._type = [], 0, [], 0, ""
+        self._skip_event = True
+        return True
 
     def _line_done(self, line: str) -> Event | None:
         if not line:

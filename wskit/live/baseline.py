@@ -400,5 +400,11 @@ class HTTPClient:
             raise ConnectionError(f"not an event stream: Content-Type {content_type!r}")
         parser = sse.Parser()
         while isinstance(event := await self._next(), h11.Data):
-            for message in parser.feed(event.data):
+            try:
+                messages, too_large = parser.feed(event.data), None
+            except sse.EventTooLarge as exc:  # the events before it still count; then the stream ends in error
+                messages, too_large = exc.events, exc
+            for message in messages:
                 yield int(message.id) if message.id.isdigit() else 0, message.data
+            if too_large is not None:
+                raise too_large
