@@ -104,3 +104,12 @@ def test_live_tickets_are_bounded_and_the_endpoint_answers_503(clock):
 def test_max_tickets_must_be_positive():
     with pytest.raises(ValueError, match="max_tickets"):
         TicketServer(users={"api-token": "alice"}, max_tickets=0)
+
+
+def test_the_ttl_is_fixed_once_the_server_is_made():
+    """Tickets expire in the order they were issued only while they all have the same ttl: changing it on a running
+    server would leave expired tickets behind a long-lived one, counted against max_tickets."""
+    srv = TicketServer(users={"api-token": "alice"}, ttl=30, name="tickets", ping_interval=None)
+    with pytest.raises(AttributeError):
+        srv.ttl = 0.05
+    assert srv.ttl == 30

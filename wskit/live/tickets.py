@@ -112,7 +112,7 @@ class TicketServer(Server):
         if max_tickets < 1:
             raise ValueError(f"max_tickets must be at least 1, got {max_tickets}")
         self.users = dict(users)
-        self.ttl = ttl
+        self._ttl = ttl
         self.max_tickets = max_tickets
         # ticket -> (user, expiry on time.monotonic()), in the order issued: with one ttl for all, that is
         # the order they expire in, so the expired ones are always at the front (an OrderedDict: a plain dict's
@@ -127,6 +127,12 @@ class TicketServer(Server):
     def http_url(self) -> str:
         """``http://host:port`` (``https://`` with TLS): where ``GET /ticket`` is served."""
         return self.url.replace("ws", "http", 1).rstrip("/")
+
+    @property
+    def ttl(self) -> float:
+        """Seconds a ticket stays valid (fixed when the server is made: tickets expire in the order they were
+        issued, which is how the expired ones are forgotten cheaply)."""
+        return self._ttl
 
     def issue(self, user: str) -> str:
         """A new ticket for ``user`` (what ``GET /ticket`` does after checking the API token).
@@ -144,7 +150,7 @@ class TicketServer(Server):
             if len(self._tickets) >= self.max_tickets:
                 oldest_expiry = next(iter(self._tickets.values()))[1]
                 raise TooManyTickets(self.max_tickets, max(1, math.ceil(oldest_expiry - now)))
-            self._tickets[ticket] = (user, now + self.ttl)
+            self._tickets[ticket] = (user, now + self._ttl)
         return ticket
 
     def _consume(self, ticket: str) -> tuple[str | None, str]:
