@@ -15,7 +15,7 @@ from wskit.live import node
 
 def reader() -> node.NodeSocketIOServer:
     server = node.NodeSocketIOServer.__new__(node.NodeSocketIOServer)  # the reader's state, no process
-    server.lines = collections.deque(maxlen=node.MAX_LINES)
+    server._lines = collections.deque(maxlen=node.MAX_LINES)
     server._printed = 0
     server._changed = threading.Condition()
     return server

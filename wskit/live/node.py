@@ -118,7 +118,7 @@ class NodeSocketIOServer(ChildProcess, _loop.LiveObject):
                  ping_timeout: float = 20.0, timeout: float = 20.0, script: str | Path | None = None) -> None:
         node, _ = _binaries()
         ensure_packages()
-        self.lines: collections.deque[dict[str, Any]] = collections.deque(maxlen=MAX_LINES)
+        self._lines: collections.deque[dict[str, Any]] = collections.deque(maxlen=MAX_LINES)
         self._printed = 0  # lines printed since the start (those past MAX_LINES are gone from .lines)
         self._changed = threading.Condition()
         self._stderr: list[str] = []
@@ -169,7 +169,7 @@ class NodeSocketIOServer(ChildProcess, _loop.LiveObject):
                 if not isinstance(line, dict):
                     line = {"text": text.rstrip("\n")}
             with self._changed:
-                self.lines.append(line)
+                self._lines.append(line)
                 self._printed += 1
                 self._changed.notify_all()
         with self._changed:  # end of output: the process is gone
@@ -179,6 +179,12 @@ class NodeSocketIOServer(ChildProcess, _loop.LiveObject):
         for text in stream:
             self._stderr.append(text)
             del self._stderr[:-200]
+
+    @property
+    def lines(self) -> list[dict[str, Any]]:
+        """What the server printed so far (its last :data:`MAX_LINES` lines), a copy taken as its reader appends."""
+        with self._changed:
+            return list(self._lines)
 
     def wait_for(self, predicate: Any, timeout: float = 5.0) -> dict[str, Any]:
         """The first line the server printed (or will print) that matches ``predicate``.
@@ -191,7 +197,7 @@ class NodeSocketIOServer(ChildProcess, _loop.LiveObject):
         with self._changed:
             while True:
                 new = self._printed - looked
-                for line in itertools.islice(self.lines, max(0, len(self.lines) - new), None):
+                for line in itertools.islice(self._lines, max(0, len(self._lines) - new), None):
                     if predicate(line):
                         return line
                 looked = self._printed

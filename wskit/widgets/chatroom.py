@@ -91,8 +91,8 @@ class ChatRoom(widgets.VBox):
                 self._said.setdefault(said["id"], said)
                 self._received_by.setdefault(said["id"], set()).add(self.clients[i].name)
                 learned = True
-        if len(self._said) > MAX_KEPT + MAX_KEPT // 4:  # now and then, not per message: forget the oldest
-            for old in sorted(self._said)[: len(self._said) - MAX_KEPT]:
+        if len(self._said) > MAX_KEPT + MAX_KEPT // 4:  # now and then, not per message: forget the first to come
+            for old in list(self._said)[: len(self._said) - MAX_KEPT]:  # (ids start again with a new server)
                 del self._said[old], self._received_by[old]
                 for messages in self._messages:
                     messages.pop(old, None)
