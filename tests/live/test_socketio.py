@@ -450,3 +450,12 @@ def test_events_no_one_reads_are_bounded_and_the_drop_is_reported(monkeypatch):
     srv.emit("last", to=client.sid)
     assert client.recv("last") == ("last",)
     assert client.dropped == 11 + 6 and client.recv()[2] == 6
+
+
+def test_recv_with_no_timeout_waits_until_the_event_comes():
+    import threading
+
+    srv = wskit.SocketIOServer(name="sio")
+    client = wskit.SocketIOClient(srv.url, name="c", transports=["websocket"])
+    threading.Timer(1.2, lambda: srv.emit("late", 1, to=client.sid)).start()
+    assert client.recv("late", timeout=None) == ("late", 1)  # it raised TypeError (a deadline of None)

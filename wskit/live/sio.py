@@ -906,8 +906,9 @@ class SocketIOClient(_loop.LiveObject):
         coro = self.sio.call(event, _data(args), namespace=namespace or self.namespaces[0], timeout=wait)
         return _both_sides(coro, self.log, f"call({event!r})", wait + 1)
 
-    def recv(self, event: str | None = None, timeout: float = 5.0) -> tuple[Any, ...]:
-        """The next event received (of one name, if given), as ``(event, *args)``.
+    def recv(self, event: str | None = None, timeout: float | None = 5.0) -> tuple[Any, ...]:
+        """The next event received (of one name, if given), as ``(event, *args)``; waits up to ``timeout`` seconds
+        (``None``: until one comes or the cell is interrupted).
 
         Events of other names stay, in the order they came, for the next :meth:`recv`. At most
         :data:`MAX_INBOX` events (:data:`MAX_INBOX_BYTES` of arguments) wait unread; past that the oldest are
@@ -916,7 +917,7 @@ class SocketIOClient(_loop.LiveObject):
         Raises:
             TimeoutError: nothing came within ``timeout`` seconds.
         """
-        deadline = time.monotonic() + timeout
+        deadline = None if timeout is None else time.monotonic() + timeout
         looked = 0  # events already looked at (and not wanted): only the new ones are looked at after a wait
         with self._inbox_changed:
             while True:
@@ -929,7 +930,7 @@ class SocketIOClient(_loop.LiveObject):
                         self._taken += 1
                         return (name, *args)
                 dropped, taken = self.dropped, self._taken
-                remaining = deadline - time.monotonic()
+                remaining = 1.0 if deadline is None else deadline - time.monotonic()  # (None: a second at a time)
                 if remaining <= 0:
                     raise TimeoutError(f"no {event or 'event'!r} received within {timeout} s")
                 looked = len(inbox)
