@@ -225,6 +225,7 @@ def test_redact_is_linear_in_a_hostile_peers_text(hostile):
     assert time.perf_counter() - started < 2.0  # about 0.05 s here; 30 s before
 
 
+@pytest.mark.slow  # 20,000 keys, 3 s: CI runs it
 def test_a_handshake_summary_keeps_every_key_and_accept_exactly():
     """The course computes with the logged Sec-WebSocket-Key (the accept_key exercise checks a learner's answer
     against it): 8 of these 20,000 random keys used to lose their tail to the "pwd=" rule, and 13 accepts written in

@@ -457,5 +457,5 @@ def test_recv_with_no_timeout_waits_until_the_event_comes():
 
     srv = wskit.SocketIOServer(name="sio")
     client = wskit.SocketIOClient(srv.url, name="c", transports=["websocket"])
-    threading.Timer(1.2, lambda: srv.emit("late", 1, to=client.sid)).start()
+    threading.Timer(0.3, lambda: srv.emit("late", 1, to=client.sid)).start()
     assert client.recv("late", timeout=None) == ("late", 1)  # it raised TypeError (a deadline of None)

@@ -492,6 +492,7 @@ def test_handshake_view_accepts_what_the_client_offered():
     assert "permessage-deflate" in (client.handshake.response.headers.get("Sec-WebSocket-Extensions") or "")
 
 
+@pytest.mark.slow  # 40,000 rows: CI runs it
 def test_encoding_a_batch_of_socketio_attachments_is_linear():
     """Half the rows binary attachments: each text row looked its index up in a list of the binary ones, so a
     batch cost time quadratic in its rows (40,000 rows: 8.5 s; now under 1 s)."""
