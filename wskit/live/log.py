@@ -432,7 +432,7 @@ class TrafficLog:
         if len(info) <= limit:
             return info
         half = limit // 2
-        room = limit - half - len(f"\n… ({len(info)} characters left out) …\n")  # the note, at its longest
+        room = max(0, limit - half - len(f"\n… ({len(info)} characters left out) …\n"))  # the note at its longest
         return f"{info[:room]}\n… ({len(info) - room - half} characters left out) …\n{info[-half:]}"
 
     def _redacted_info(self, info: str) -> str:

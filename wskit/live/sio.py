@@ -189,8 +189,8 @@ class _EngineIOTap(logging.Handler):
                 return
             wire = f"{_CODES.get(kind, '?')}{text}"
             size = len(wire.encode())
-            if wire.startswith("40"):  # a Socket.IO CONNECT: its auth may carry a token (cut to what the log
-                wire = redact_bounded(wire, self.log.max_data)  # keeps first: a 1 MB packet cost the loop 0.4 s)
+            if wire.startswith("40"):  # a Socket.IO CONNECT: its auth may carry a token (redaction reads a window
+                wire = redact_bounded(wire, self.log.max_data)  # of it: the whole of a 1 MB packet cost 0.4 s)
             self.log.add(direction, kind, size=size, data=wire, conn=conn)
         except Exception:  # never let logging break the connection
             self.handleError(record)
