@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -43,6 +44,16 @@ def group_alive(pgid: int) -> bool:
 def listening(port: int) -> bool:
     with socket.socket() as probe:
         return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+@pytest.fixture
+def private_tempdir(monkeypatch):
+    """A temporary directory of this test's own for nginx's prefixes: another test running beside this one (the
+    suite runs files side by side) may make and remove its own in the shared one while this one counts."""
+    path = tempfile.mkdtemp(prefix="wskit-test-tmp-")
+    monkeypatch.setattr(tempfile, "tempdir", path)
+    yield Path(path)
+    shutil.rmtree(path, ignore_errors=True)
 
 
 def our_dirs() -> set[str]:
@@ -104,8 +115,9 @@ def test_same_name_replaces() -> None:
     assert [o.name for o in wskit.live_objects()] == ["proxy"]
 
 
-def test_config_error_is_reported_with_nginx_message() -> None:
+def test_config_error_is_reported_with_nginx_message(private_tempdir) -> None:
     before = our_dirs()
+    assert before == set()  # counted in a directory of this test's own
     with pytest.raises(NginxConfigError) as caught:
         Nginx("location / { bogus_directive on; }", name="broken")
     error = caught.value
@@ -136,7 +148,7 @@ def test_found_in_sbin_without_it_on_path(monkeypatch, tmp_path) -> None:
     assert find_nginx() == real
 
 
-def test_a_taken_port_is_retried_and_then_reported(monkeypatch) -> None:
+def test_a_taken_port_is_retried_and_then_reported(monkeypatch, private_tempdir) -> None:
     taken = socket.socket()
     taken.bind(("127.0.0.1", 0))
     taken.listen()
@@ -215,8 +227,6 @@ def test_no_nginx_outlives_its_kernel(how: str) -> None:
     if how == "exit":
         assert not Path(prefix).exists()
     else:
-        import shutil
-
         shutil.rmtree(prefix, ignore_errors=True)  # a SIGKILLed kernel cannot clean up its temp dir
 
 
