@@ -73,17 +73,30 @@ def browser():
         chromium.close()
 
 
+@pytest.fixture(scope="module")
+def lab_page(lab, browser):
+    """One JupyterLab tab for every notebook, as a learner works through the course: each test opens its notebook
+    in it and closes it again (loading JupyterLab anew for each notebook cost some 5 s of the 2 cores)."""
+    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+    page.goto(f"{lab}/lab?reset&token={TOKEN}")  # reset: no tabs restored from a workspace
+    page.wait_for_function("window.jupyterapp !== undefined", timeout=60_000)
+    page.evaluate("() => window.jupyterapp.restored.then(() => true)")
+    yield page
+    page.close()
+
+
 @pytest.mark.timeout(RUN_ALL_TIMEOUT + 120)
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
-def test_run_all_in_jupyterlab(lab, browser, path):
-    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+def test_run_all_in_jupyterlab(lab_page, path):
+    page = lab_page
     try:
-        page.goto(f"{lab}/lab/tree/{path.name}?reset&token={TOKEN}")  # reset: no tabs (or kernels) of the last one
-        page.wait_for_function("window.jupyterapp !== undefined", timeout=60_000)
-        page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=60_000)
+        page.evaluate("name => { window.jupyterapp.commands.execute('docmanager:open', {path: name}); }", path.name)
         page.wait_for_function(
-            "window.jupyterapp.shell.currentWidget?.sessionContext?.session?.kernel?.status === 'idle'",
-            timeout=60_000,
+            "name => { const p = window.jupyterapp.shell.currentWidget;"
+            " return p?.context?.path === name && p.sessionContext?.session?.kernel?.status === 'idle'"
+            " && p.content.widgets.length > 0"
+            " && document.querySelectorAll('.jp-NotebookPanel').length === 1; }",  # the last one is gone
+            arg=path.name, timeout=60_000,
         )
         # as a learner would after opening a stored notebook: clear what is shown, then Run All
         page.evaluate("window.jupyterapp.commands.execute('notebook:clear-all-cell-outputs')")
@@ -111,12 +124,12 @@ def test_run_all_in_jupyterlab(lab, browser, path):
         if last.count():
             last.scroll_into_view_if_needed()
         page.screenshot(path=ARTIFACTS / f"{path.stem}.png")
-    finally:
+    finally:  # shut its kernel down and close it unsaved (autosave is off; the copy is thrown away anyway)
         page.evaluate(
             "async () => { const p = window.jupyterapp?.shell.currentWidget;"
-            " if (p?.sessionContext) { await p.sessionContext.shutdown(); } }"
+            " if (p?.sessionContext) { await p.sessionContext.shutdown(); }"
+            " if (p?.context) { p.dispose(); } }"
         )
-        page.close()
 
 
 def wait_until_done(page, name: str) -> dict:
@@ -130,6 +143,6 @@ def wait_until_done(page, name: str) -> dict:
             return state  # Run All stops at an error: report it now
         if cells and all(c["count"] is not None for c in cells) and state.get("kernel") == "idle":
             return state
-        page.wait_for_timeout(500)
+        page.wait_for_timeout(200)
     pending = [c["source"] for c in state.get("cells", []) if c["count"] is None]
     raise AssertionError(f"{name}: Run All did not finish within {RUN_ALL_TIMEOUT} s; still pending: {pending[:3]}")
