@@ -2,6 +2,7 @@
 
 import json
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -87,7 +88,48 @@ def test_wait_connected_waits_for_a_new_connection_when_a_front_end_shows_it(mon
     monkeypatch.setattr(browserclient, "front_end_attached", lambda: True)
     assert client.wait_connected(timeout=0.2) is False  # nobody new: bounded, then False
     Server.log.add("received", "MESSAGE", data="2", size=1, conn=1)  # the old client's traffic does not count
-    timer = threading.Timer(0.1, lambda: Server.log.add("received", "MESSAGE", data="40", size=2, conn=2))
+    Server.log.add("sent", "OPEN", data='0{"sid":"x"}', size=12, conn=2)  # the browser's Engine.IO session...
+    Server.log.add("received", "MESSAGE", data="40", size=2, conn=2)  # ...and its Socket.IO CONNECT
+    assert client.wait_connected(timeout=0.2) is False  # not connected yet: the server has not answered
+    timer = threading.Timer(0.1, lambda: Server.log.add("sent", "MESSAGE", data='40{"sid":"y"}', size=13, conn=2))
     timer.start()
-    assert client.wait_connected(timeout=10) is True  # the browser's Socket.IO connection: a new one
+    assert client.wait_connected(timeout=10) is True  # the server accepted the browser's Socket.IO connection
     timer.join()
+
+
+def test_wait_connected_waits_for_the_first_on_connect_event_and_sees_a_refusal(monkeypatch):
+    from wskit.live.log import TrafficLog
+    from wskit.widgets import browserclient
+
+    class Server:
+        url = "http://127.0.0.1:9000"
+        log = TrafficLog()
+
+    monkeypatch.setattr(browserclient, "front_end_attached", lambda: True)
+    joins = BrowserClient(Server(), autoconnect=False, on_connect=[("join", ["lobby"])])
+    Server.log.add("sent", "MESSAGE", data='40{"sid":"y"}', size=13, conn=1)
+    # socket.io-client reports "connect" in the task that sends the on_connect events: wait for the first
+    assert joins.wait_connected(timeout=0.2) is False
+    Server.log.add("received", "MESSAGE", data='42["join","lobby"]', size=18, conn=1)
+    assert joins.wait_connected(timeout=10) is True
+
+    refused = BrowserClient(Server(), autoconnect=False)
+    Server.log.add("sent", "MESSAGE", data='44{"message":"no"}', size=18, conn=2)
+    started = time.monotonic()
+    assert refused.wait_connected(timeout=10) is False  # refused: said at once, not after the timeout
+    assert time.monotonic() - started < 5
+
+
+def test_wait_connected_takes_a_websocket_handshake(monkeypatch):
+    from wskit.live.log import TrafficLog
+    from wskit.widgets import browserclient
+
+    class Server:
+        url = "ws://127.0.0.1:9000/"
+        log = TrafficLog()
+
+    monkeypatch.setattr(browserclient, "front_end_attached", lambda: True)
+    client = BrowserClient(Server(), autoconnect=False)
+    assert client.wait_connected(timeout=0.2) is False
+    Server.log.add("event", "OPEN", conn=1)
+    assert client.wait_connected(timeout=10) is True

@@ -46,6 +46,15 @@ def front_end_attached() -> bool:
     return bool((parent or {}).get("metadata", {}).get("cellId"))
 
 
+def _text(record: Any, direction: str, prefix: str) -> bool:
+    return record.direction == direction and isinstance(record.data, str) and record.data.startswith(prefix)
+
+
+def _refused(record: Any) -> bool:
+    """The server's Socket.IO CONNECT_ERROR (``44``) on the default namespace: the connection was refused."""
+    return _text(record, "sent", "44")
+
+
 class BrowserClient(anywidget.AnyWidget):
     """A WebSocket or Socket.IO client that runs in the learner's browser.
 
@@ -116,6 +125,9 @@ class BrowserClient(anywidget.AnyWidget):
     def wait_connected(self, timeout: float = 30.0) -> bool:
         """Wait (at most ``timeout`` s) until the browser has connected to the server; ``True`` if it has.
 
+        For Socket.IO that is once the server has accepted the browser's CONNECT (and, with ``on_connect``, has
+        its first event); ``False`` if the server refused it.
+
         The browser connects only once the cell that shows this widget has finished, so call this in a
         *later* cell: with "Run All" in JupyterLab it keeps the notebook from racing ahead (to ``stop_all()``)
         before the browser is in. Without a notebook front end (nbval, ``nbconvert --execute``, a script)
@@ -129,12 +141,27 @@ class BrowserClient(anywidget.AnyWidget):
                             "instead of BrowserClient(srv.url)")
         if not front_end_attached():
             return False
-        created, known = self._created, self._known
+        created, known, done = self._created, self._known, self._connected_record()
         try:
-            self._server_log.wait_for(lambda r: r.time >= created and r.conn and r.conn not in known, timeout=timeout)
+            record = self._server_log.wait_for(
+                lambda r: r.time >= created and r.conn and r.conn not in known and done(r), timeout=timeout)
         except TimeoutError:
             return False
-        return True
+        return not _refused(record)
+
+    def _connected_record(self) -> Any:
+        """Which record of the browser's new connection, in the server's log, means the browser is connected.
+
+        A WebSocket: the first (the handshake; the browser's ``open`` follows the 101 at once). Socket.IO takes
+        two more round trips after that: the server's CONNECT reply (``40{"sid":...}``), or its refusal
+        (``44``); with ``on_connect`` events, the first of them, which socket.io-client sends in the same task
+        as it reports ``connect``. Waiting for less let "Run All" stop the server before the browser was in.
+        """
+        if self.transport != "socket.io":
+            return lambda r: True
+        if self.on_connect:
+            return lambda r: _text(r, "received", "42") or _refused(r)
+        return lambda r: _text(r, "sent", "40") or _refused(r)
 
     def send_text(self, text: str) -> None:
         """Ask the browser to send ``text`` (a WebSocket message, or a Socket.IO ``event``).
