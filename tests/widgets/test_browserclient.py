@@ -82,6 +82,7 @@ def test_wait_connected_waits_for_a_new_connection_when_a_front_end_shows_it(mon
     class Server:
         url = "http://127.0.0.1:9000"
         log = TrafficLog()
+        log.protocol = "socket.io"  # as a SocketIOServer's
 
     Server.log.add("received", "MESSAGE", data="40", size=2, conn=1)  # a client that was there before
     client = BrowserClient(Server(), autoconnect=False)
@@ -104,20 +105,42 @@ def test_wait_connected_waits_for_the_first_on_connect_event_and_sees_a_refusal(
     class Server:
         url = "http://127.0.0.1:9000"
         log = TrafficLog()
+        log.protocol = "socket.io"
 
     monkeypatch.setattr(browserclient, "front_end_attached", lambda: True)
     joins = BrowserClient(Server(), autoconnect=False, on_connect=[("join", ["lobby"])])
     Server.log.add("sent", "MESSAGE", data='40{"sid":"y"}', size=13, conn=1)
+    Server.log.add("received", "MESSAGE", data='42/admin,["stats"]', size=18, conn=1)  # another namespace
     # socket.io-client reports "connect" in the task that sends the on_connect events: wait for the first
     assert joins.wait_connected(timeout=0.2) is False
     Server.log.add("received", "MESSAGE", data='42["join","lobby"]', size=18, conn=1)
     assert joins.wait_connected(timeout=10) is True
 
     refused = BrowserClient(Server(), autoconnect=False)
+    Server.log.add("sent", "MESSAGE", data='44/admin,{"message":"admins only"}', size=34, conn=2)  # not ours
+    assert refused.wait_connected(timeout=0.2) is False
     Server.log.add("sent", "MESSAGE", data='44{"message":"no"}', size=18, conn=2)
     started = time.monotonic()
     assert refused.wait_connected(timeout=10) is False  # refused: said at once, not after the timeout
     assert time.monotonic() - started < 5
+
+
+def test_wait_connected_through_a_fault_proxy_takes_its_open(monkeypatch):
+    import wskit
+    from wskit.live.faults import FaultProxy
+    from wskit.widgets import browserclient
+
+    monkeypatch.setattr(browserclient, "front_end_attached", lambda: True)
+    srv = wskit.SocketIOServer(name="behind")
+    try:
+        link = FaultProxy(srv.url, name="link")
+        browser = BrowserClient(link, autoconnect=False)
+        assert browser.transport == "socket.io"  # an http:// url, but the proxy's log has only OPEN and CLOSED
+        client = wskit.SocketIOClient(link.url, name="through", transports=["websocket"])
+        assert browser.wait_connected(timeout=10) is True
+        client.disconnect()
+    finally:
+        wskit.stop_all()
 
 
 def test_wait_connected_takes_a_websocket_handshake(monkeypatch):

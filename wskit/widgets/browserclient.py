@@ -46,13 +46,14 @@ def front_end_attached() -> bool:
     return bool((parent or {}).get("metadata", {}).get("cellId"))
 
 
-def _text(record: Any, direction: str, prefix: str) -> bool:
+def _packet(record: Any, direction: str, prefix: str) -> bool:
+    """A Socket.IO packet on the default namespace (a namespace would follow the type: ``40/admin,{...}``)."""
     return record.direction == direction and isinstance(record.data, str) and record.data.startswith(prefix)
 
 
 def _refused(record: Any) -> bool:
-    """The server's Socket.IO CONNECT_ERROR (``44``) on the default namespace: the connection was refused."""
-    return _text(record, "sent", "44")
+    """The server's Socket.IO CONNECT_ERROR (``44{"message": ...}``) on the default namespace: refused."""
+    return _packet(record, "sent", "44{")
 
 
 class BrowserClient(anywidget.AnyWidget):
@@ -157,11 +158,11 @@ class BrowserClient(anywidget.AnyWidget):
         (``44``); with ``on_connect`` events, the first of them, which socket.io-client sends in the same task
         as it reports ``connect``. Waiting for less let "Run All" stop the server before the browser was in.
         """
-        if self.transport != "socket.io":
-            return lambda r: True
+        if getattr(self._server_log, "protocol", None) != "socket.io":  # a WebSocket server, or a FaultProxy
+            return lambda r: True  # (whose log has only OPEN and CLOSED, whatever it carries)
         if self.on_connect:
-            return lambda r: _text(r, "received", "42") or _refused(r)
-        return lambda r: _text(r, "sent", "40") or _refused(r)
+            return lambda r: _packet(r, "received", "42[") or _refused(r)
+        return lambda r: _packet(r, "sent", "40{") or _refused(r)
 
     def send_text(self, text: str) -> None:
         """Ask the browser to send ``text`` (a WebSocket message, or a Socket.IO ``event``).
