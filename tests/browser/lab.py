@@ -70,39 +70,53 @@ def lab_root_server(root: Path, startup: float = 60.0, **extra_env: str) -> Iter
         target = settings / f"{plugin}.jupyterlab-settings"
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(json.dumps(values))
-    port = free_port()
     # Its own runtime, settings and workspaces: a workspace left in ~/.jupyter by an earlier run (tabs of files
     # this root does not have) would be restored into this one, with dialogs over the page.
     env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(root / ".runtime"), "JUPYTERLAB_SETTINGS_DIR": str(settings),
            "JUPYTERLAB_WORKSPACES_DIR": str(root / ".workspaces"), **extra_env}
     log_path = root / "lab.log"
     log = open(log_path, "w")  # noqa: SIM115 - closed below
-    process = subprocess.Popen(
-        [
-            sys.executable, "-m", "jupyter", "lab", "--no-browser", "--allow-root",
-            "--ip=127.0.0.1", f"--port={port}", f"--IdentityProvider.token={TOKEN}",
-            f"--ServerApp.root_dir={root}", "--LabApp.expose_app_in_browser=True",
-        ],
-        stdout=log, stderr=subprocess.STDOUT, env=env, cwd=root,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + startup
+    process = None
     try:
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/api/status?token={TOKEN}", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("JupyterLab did not start:\n" + log_path.read_text()) from None
-                time.sleep(0.3)
+        for attempt in range(3):  # a free port another process took before JupyterLab bound it: try another
+            port = free_port()
+            log.seek(0)
+            log.truncate()
+            process = subprocess.Popen(
+                [
+                    sys.executable, "-m", "jupyter", "lab", "--no-browser", "--allow-root",
+                    "--ip=127.0.0.1", f"--port={port}", f"--IdentityProvider.token={TOKEN}",
+                    f"--ServerApp.root_dir={root}", "--LabApp.expose_app_in_browser=True",
+                    "--ServerApp.port_retries=0",  # never another port: that could be another test's lab, same token
+                ],
+                stdout=log, stderr=subprocess.STDOUT, env=env, cwd=root,
+            )  # fmt: skip
+            url = f"http://127.0.0.1:{port}"
+            if _wait_ready(process, url, time.monotonic() + startup):
+                break
+            text = log_path.read_text()
+            if process.poll() is None or "already in use" not in text or attempt == 2:
+                raise RuntimeError("JupyterLab did not start:\n" + text)
         yield url
     finally:
-        process.terminate()
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
+        if process is not None:
+            process.terminate()
+            try:
+                process.wait(15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(5)
         log.close()
+
+
+def _wait_ready(process: subprocess.Popen, url: str, deadline: float) -> bool:
+    """Whether JupyterLab at ``url`` answered before ``deadline``; ``False`` when it exited or the time ran out."""
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/api/status?token={TOKEN}", timeout=2) as response:
+                if response.status == 200:
+                    return True
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                return False
+            time.sleep(0.3)

@@ -124,11 +124,12 @@ def test_run_all_in_jupyterlab(lab_page, path):
         if last.count():
             last.scroll_into_view_if_needed()
         page.screenshot(path=ARTIFACTS / f"{path.stem}.png")
-    finally:  # shut its kernel down and close it unsaved (autosave is off; the copy is thrown away anyway)
-        page.evaluate(
-            "async () => { const p = window.jupyterapp?.shell.currentWidget;"
-            " if (p?.sessionContext) { await p.sessionContext.shutdown(); }"
-            " if (p?.context) { p.dispose(); } }"
+    finally:  # shut every open notebook's kernel down and close it unsaved (autosave is off; the copy is thrown
+        page.evaluate(  # away anyway), whatever failed: the next notebook must find the tab as empty as this one did
+            "async () => { for (const p of [...window.jupyterapp.shell.widgets('main')]) {"
+            "  if (!p.context) continue;"
+            "  try { await p.sessionContext?.shutdown(); } catch (e) { /* a dead kernel: nothing to shut down */ }"
+            "  p.dispose(); } }"
         )
 
 

@@ -1,6 +1,6 @@
 """Clients we did not write: the official socket.io-client and the ws package, under Node.js.
 
-The packages come from the committed lock file (`npm ci`, run here once).
+The packages come from the committed lock file (`npm ci`, once: see packages.py).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 import wskit
+from tests.interop.packages import install_packages
 from tests.requires import require_node
 
 HERE = Path(__file__).parent
@@ -21,7 +22,7 @@ NODE, NPM = require_node()
 
 @pytest.fixture(scope="module", autouse=True)
 def node_modules():
-    subprocess.run([NPM, "ci", "--no-audit", "--no-fund"], cwd=HERE, check=True, capture_output=True, timeout=300)
+    install_packages(NPM)
     yield
     wskit.stop_all()
 

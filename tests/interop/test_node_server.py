@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 import wskit
+from tests.interop.packages import install_packages
 from tests.requires import require_node
 from wskit.live.node import NodeSocketIOServer, ensure_packages
 
@@ -23,7 +24,7 @@ NODE, NPM = require_node()
 @pytest.fixture(scope="module", autouse=True)
 def node_modules():
     ensure_packages(quiet=True)
-    subprocess.run([NPM, "ci", "--no-audit", "--no-fund"], cwd=HERE, check=True, capture_output=True, timeout=300)
+    install_packages(NPM)
     yield
     wskit.stop_all()
 
