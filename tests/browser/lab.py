@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.requires import require_chromium
+from wskit.live.children import free_port
 
 __all__ = ["ARTIFACTS", "CHROMIUM", "CHROMIUM_ARGS", "TOKEN", "lab_root_server", "lab_server", "require_chromium"]
 
@@ -35,12 +35,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def lab_server(tmp_path_factory: Any, cells: list[str], name: str = "panels.ipynb", **env: str) -> Iterator[str]:

@@ -1,6 +1,6 @@
 """Clients we did not write: the official socket.io-client and the ws package, under Node.js.
 
-The packages come from the committed lock file (`npm ci`, once: see packages.py).
+The packages come from the committed lock file (`npm ci` once, by `wskit.live.node.ensure_packages`).
 """
 
 from __future__ import annotations
@@ -13,16 +13,16 @@ from pathlib import Path
 import pytest
 
 import wskit
-from tests.interop.packages import install_packages
 from tests.requires import require_node
+from wskit.live.node import ensure_packages
 
 HERE = Path(__file__).parent
-NODE, NPM = require_node()
+NODE, _NPM = require_node()
 
 
 @pytest.fixture(scope="module", autouse=True)
 def node_modules():
-    install_packages(NPM)
+    ensure_packages(HERE, quiet=True)
     yield
     wskit.stop_all()
 

@@ -13,18 +13,17 @@ from pathlib import Path
 import pytest
 
 import wskit
-from tests.interop.packages import install_packages
 from tests.requires import require_node
 from wskit.live.node import NodeSocketIOServer, ensure_packages
 
 HERE = Path(__file__).parent
-NODE, NPM = require_node()
+NODE, _NPM = require_node()
 
 
 @pytest.fixture(scope="module", autouse=True)
 def node_modules():
     ensure_packages(quiet=True)
-    install_packages(NPM)
+    ensure_packages(HERE, quiet=True)
     yield
     wskit.stop_all()
 

@@ -130,3 +130,25 @@ def test_missing_packages_are_installed_once_from_the_lock_file(tmp_path, monkey
     installed = json.loads((modules / "socket.io" / "package.json").read_text())
     assert installed["version"] == lock["packages"]["node_modules/socket.io"]["version"]  # exactly the locked one
     assert node_module.ensure_packages() == modules and capsys.readouterr().out == ""  # the second time: nothing
+
+
+@needs_node
+def test_two_processes_on_a_fresh_clone_install_once_and_a_newer_lock_file_installs_again(tmp_path):
+    """npm ci empties node_modules first: two kernels (or test workers) starting at once must not both run it."""
+    import subprocess
+    import sys
+
+    for name in ("package.json", "package-lock.json"):
+        (tmp_path / name).write_text((node_module.NODE_DIR / name).read_text())
+    code = "import sys; from pathlib import Path; from wskit.live.node import ensure_packages; " \
+           "ensure_packages(Path(sys.argv[1]))"
+    both = [subprocess.Popen([sys.executable, "-c", code, str(tmp_path)], stdout=subprocess.PIPE, text=True)
+            for _ in range(2)]
+    outputs = [p.communicate(timeout=300)[0] for p in both]
+    assert [p.returncode for p in both] == [0, 0]
+    assert sum("npm ci" in out for out in outputs) == 1, outputs  # the second waited, then found them there
+    assert (tmp_path / "node_modules" / "socket.io" / "package.json").exists()
+    lock = tmp_path / "package-lock.json"
+    os.utime(lock, (lock.stat().st_atime, lock.stat().st_mtime + 60))  # the lock file changed since the install
+    again = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0 and "npm ci" in again.stdout

@@ -16,11 +16,14 @@ first use if they are missing. Where Node.js is not installed, :class:`NodeMissi
 from __future__ import annotations
 
 import collections
+import fcntl
+import hashlib
 import itertools
 import json
 import os
 import shutil
 import subprocess
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -63,8 +66,13 @@ def _binaries() -> tuple[str, str]:
     return node, npm
 
 
-def ensure_packages(*, timeout: float = 300.0, quiet: bool = False) -> Path:
-    """Install the server's npm packages from the lock file (``npm ci``) unless they are there already.
+def ensure_packages(directory: Path | None = None, *, timeout: float = 300.0, quiet: bool = False) -> Path:
+    """Install the npm packages of ``directory`` (default: the server's, :data:`NODE_DIR`) from its lock file
+    (``npm ci``), unless they are there already.
+
+    "There" means npm finished an install after the lock file last changed (its ``node_modules/.package-lock.json``
+    is the newer). One install at a time, across processes (a lock file): ``npm ci`` empties ``node_modules`` first,
+    and two kernels, or two test workers, starting at once on a fresh clone must not install under each other.
 
     Returns:
         The ``node_modules`` directory.
@@ -73,20 +81,35 @@ def ensure_packages(*, timeout: float = 300.0, quiet: bool = False) -> Path:
         NodeMissing: Node.js or npm is not installed.
         NodeStartError: ``npm ci`` failed (no network, a read-only install ...).
     """
-    _, npm = _binaries()
-    modules = NODE_DIR / "node_modules"
-    if (modules / "socket.io" / "package.json").exists():
+    directory = NODE_DIR if directory is None else directory
+    modules = directory / "node_modules"
+    if _installed(directory):
         return modules
-    if not quiet:
-        print(f"wskit: installing the Node.js server's packages once: npm ci in {NODE_DIR} ...", flush=True)
-    try:
-        result = subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=NODE_DIR, capture_output=True,
-                                text=True, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        raise NodeStartError(f"npm ci in {NODE_DIR} took more than {timeout:.0f} s") from None
+    _, npm = _binaries()
+    name = hashlib.sha256(bytes(directory.resolve())).hexdigest()[:12]
+    with open(Path(tempfile.gettempdir()) / f"wskit-npm-{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if _installed(directory):  # another process installed them while this one waited
+            return modules
+        if not quiet:
+            print(f"wskit: installing the Node.js server's packages once: npm ci in {directory} ...", flush=True)
+        try:
+            result = subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=directory, capture_output=True,
+                                    text=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise NodeStartError(f"npm ci in {directory} took more than {timeout:.0f} s") from None
     if result.returncode != 0:
-        raise NodeStartError(f"npm ci in {NODE_DIR} failed:\n{result.stderr.strip()[-2000:]}")
+        raise NodeStartError(f"npm ci in {directory} failed:\n{result.stderr.strip()[-2000:]}")
     return modules
+
+
+def _installed(directory: Path) -> bool:
+    """npm finished an install in ``directory`` after its lock file last changed."""
+    try:
+        done = (directory / "node_modules" / ".package-lock.json").stat().st_mtime
+        return done >= (directory / "package-lock.json").stat().st_mtime
+    except OSError:
+        return False
 
 
 class NodeSocketIOServer(ChildProcess, _loop.LiveObject):
