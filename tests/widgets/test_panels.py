@@ -495,21 +495,33 @@ def test_handshake_view_accepts_what_the_client_offered():
 @pytest.mark.slow  # 40,000 rows: CI runs it
 def test_encoding_a_batch_of_socketio_attachments_is_linear():
     """Half the rows binary attachments: each text row looked its index up in a list of the binary ones, so a
-    batch cost time quadratic in its rows (40,000 rows: 8.5 s; now under 1 s)."""
+    batch cost time quadratic in its rows (40,000 rows: 8.5 s; now under 1 s). Four times the rows must cost
+    less than eight times the time (linear: about four; quadratic: sixteen), whatever the machine's speed."""
     import time
 
     from wskit.codec.kinds import RecordKind
     from wskit.live.log import Record
     from wskit.widgets.messagepanel import encode_rows
 
-    rows = []
-    for i in range(20_000):  # a batch is built from records like these (the log itself would keep fewer)
-        text = f'451-["file",{{"n":{i}}},{{"_placeholder":true,"num":0}}]'
-        rows.append(Record(i * 1e-3, "received", RecordKind.TEXT, len(text), text, 0, None, ""))
-        rows.append(Record(i * 1e-3, "received", RecordKind.BINARY, 2, b"\x00\x01", 0, None, ""))
-    started = time.perf_counter()
-    content, _ = encode_rows(rows, 0, socketio=True)
-    assert time.perf_counter() - started < 3.0
+    def batch(pairs):  # a batch is built from records like these (the log itself would keep fewer)
+        rows = []
+        for i in range(pairs):
+            text = f'451-["file",{{"n":{i}}},{{"_placeholder":true,"num":0}}]'
+            rows.append(Record(i * 1e-3, "received", RecordKind.TEXT, len(text), text, 0, None, ""))
+            rows.append(Record(i * 1e-3, "received", RecordKind.BINARY, 2, b"\x00\x01", 0, None, ""))
+        return rows
+
+    def seconds(rows):  # the best of three: another process's burst on the cores is not the encoder's cost
+        best = float("inf")
+        for _ in range(3):
+            started = time.perf_counter()
+            content, _ = encode_rows(rows, 0, socketio=True)
+            best = min(best, time.perf_counter() - started)
+        return best, content
+
+    small, _ = seconds(batch(5_000))
+    large, content = seconds(batch(20_000))
+    assert large < 8 * small, (small, large)
     assert len(content["b"]) == 20_000 and len(content["e"]) == 20_000  # each text row decoded, none of the others
 
 
