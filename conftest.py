@@ -1,0 +1,64 @@
+"""The order in which the test workers take files: the longest first.
+
+The README's test command runs on pytest-xdist workers with ``--dist loadfile``: each file goes whole to one
+worker, the next file to whichever worker is free first. xdist's own order (most items first) starts a file with
+few, long items (a notebook, the Run All browser test) last, and one worker then runs it alone while the other
+waits. Taking the longest first (``--no-loadscope-reorder`` in pyproject.toml, and the sort below) leaves only
+short files for the end.
+
+The figures are the seconds each file took in a serial run on a 2-core machine (``pytest -n 0 --durations=0``,
+summed per file, November 2026). They only order the work: a file missing here, or a figure that is off, changes
+how long the run takes, never what it tests. Within a file the order is kept (a notebook's cells run in order).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+SECONDS = {
+    "tests/test_notebooks_rerun.py": 172,
+    "tests/browser/test_run_all.py": 165,
+    "tests/test_binder.py": 102,
+    "tests/exercises/test_notebooks.py": 52,
+    "tests/kernel/test_widget_rerun.py": 49,
+    "tests/codec/test_frames.py": 34,
+    "tests/live/test_socketio.py": 24,
+    "tests/browser/test_jupyterlab.py": 21,
+    "notebooks/10_scaling_out.ipynb": 20,
+    "tests/browser/test_browser_client.py": 18,
+    "tests/exercises/test_containment.py": 18,
+    "tests/browser/test_exercises.py": 17,
+    "notebooks/11_production.ipynb": 14,
+    "tests/live/test_log.py": 14,
+    "tests/kernel/test_interrupts.py": 12,
+    "tests/kernel/test_sio_reruns.py": 11,
+    "notebooks/07_testing.ipynb": 11,
+    "tests/live/test_log_memory.py": 11,
+    "tests/cluster/test_processes.py": 11,
+    "notebooks/06_websocket_vs_socketio.ipynb": 10,
+    "notebooks/05_socketio.ipynb": 10,
+    "tests/exercises/test_checks.py": 10,
+    "tests/nginx/test_runner.py": 10,
+    "tests/nginx/test_proxying.py": 10,
+    "notebooks/04_timing.ipynb": 9,
+    "tests/reliability/test_hostile_log.py": 9,
+    "tests/cluster/test_scaling.py": 8,
+    "notebooks/08_security_and_reliability.ipynb": 7,
+    "notebooks/03_frames_and_full_duplex.ipynb": 6,
+    "notebooks/02_handshake.ipynb": 4,
+    "notebooks/01_layers_and_tcp.ipynb": 4,
+    "notebooks/09_review.ipynb": 3,
+    "notebooks/00_start_here.ipynb": 2,
+}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    root = config.rootpath
+
+    def seconds(item: pytest.Item) -> int:
+        try:
+            return SECONDS.get(item.path.relative_to(root).as_posix(), 0)
+        except ValueError:  # a file outside the checkout
+            return 0
+
+    items.sort(key=lambda item: -seconds(item))  # stable: the rest keep their order, as do a file's own items
