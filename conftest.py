@@ -1,10 +1,14 @@
-"""The order in which the test workers take files: the longest first.
+"""How many test workers, and in which order they take files.
 
-The README's test command runs on pytest-xdist workers with ``--dist loadfile``: each file goes whole to one
-worker, the next file to whichever worker is free first. xdist's own order (most items first) starts a file with
-few, long items (a notebook, the Run All browser test) last, and one worker then runs it alone while the other
-waits. Taking the longest first (``--no-loadscope-reorder`` in pyproject.toml, and the sort below) leaves only
-short files for the end.
+Workers: ``-n auto`` (the README's test command) starts one more than the cores this process may use, at most
+four (``--maxprocesses`` in pyproject.toml). A good part of the suite waits rather than computes (on a kernel, a
+browser, a server's timeout), and the extra worker fills some of that time: the whole command took 580 s with two
+workers and 526 s with three, on the same code and the same 2-core machine (November 2026).
+
+Order: with ``--dist loadfile`` each file goes whole to one worker, the next file to whichever worker is free
+first. xdist's own order (most items first) starts a file with few, long items (a notebook, the Run All browser
+test) last, and one worker then runs it alone while the others wait. Taking the longest first
+(``--no-loadscope-reorder`` in pyproject.toml, and the sort below) leaves only short files for the end.
 
 The figures are the seconds each file took in a serial run on a 2-core machine (``pytest -n 0 --durations=0``,
 summed per file, November 2026). They only order the work: a file missing here, or a figure that is off, changes
@@ -12,6 +16,8 @@ how long the run takes, never what it tests. Within a file the order is kept (a 
 """
 
 from __future__ import annotations
+
+import os
 
 import pytest
 
@@ -50,6 +56,10 @@ SECONDS = {
     "notebooks/09_review.ipynb": 3,
     "notebooks/00_start_here.ipynb": 2,
 }
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    return len(os.sched_getaffinity(0)) + 1
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
