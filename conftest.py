@@ -58,6 +58,7 @@ SECONDS = {
 }
 
 
+@pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist, which pytest without it (Binder's check) does not know
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     return len(os.sched_getaffinity(0)) + 1
 
