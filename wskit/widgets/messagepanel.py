@@ -24,6 +24,7 @@ import anywidget
 import traitlets
 
 from ..codec.kinds import CONTROL_KINDS, RecordKind
+from ..codec.redact import redact, redact_header
 from ..codec.socketio import InvalidPacket, decode_engineio, describe
 from ._pump import PUMP, Feed, cell_site, replace
 from .browserclient import _STATIC
@@ -38,7 +39,6 @@ MAX_BATCH_BYTES = 256 * 1024  # per widget message; a backlog goes out over the 
 CONTROL = tuple(sorted(CONTROL_KINDS))  # the "Control" filter, here and (through the model) in the browser
 _KINDS: dict[str, RecordKind] = dict(RecordKind.__members__)
 _CONNECTION_EVENTS = (RecordKind.OPEN, RecordKind.CLOSED, RecordKind.REJECTED)  # what changes a server's badge
-_SECRET = re.compile(r"((?:^|[?&])(?:token|access_token|auth|password|key|secret)=)[^&#\s]*", re.IGNORECASE)
 
 
 def parse_outgoing(text: str, kind: str) -> str | bytes:
@@ -175,16 +175,13 @@ def _matches(record: Any, view: str, regex: re.Pattern | None) -> bool:
     return regex.search(f"{record.opcode} {data} {record.info}") is not None  # the browser's test, the same
 
 
-def _redact(text: str) -> str:
-    return _SECRET.sub(r"\1[redacted]", text)
-
-
 def har(records: list[Any], handshakes: list[Any], started_wall: float, title: str) -> dict[str, Any]:
     """A HAR 1.2 document, one entry per connection, with Chrome's ``_webSocketMessages`` for the frames.
 
     Chrome's Network panel exports WebSocket traffic this way (``type`` ``send``/``receive``, ``time`` in
-    seconds since the epoch, ``opcode`` 1 text / 2 binary, ``data``), and imports it back. Query-string secrets
-    (``token=``, ``key=``...) are redacted.
+    seconds since the epoch, ``opcode`` 1 text / 2 binary, ``data``), and imports it back. The handshake's secrets
+    are redacted as the traffic log redacts them (:mod:`wskit.codec.redact`: query and quoted values, URL
+    passwords, the Authorization and Cookie headers), also when the handshakes did not come from a log.
     """
     by_conn: dict[int, list[Any]] = {}
     for record in records:
@@ -201,10 +198,12 @@ def har(records: list[Any], handshakes: list[Any], started_wall: float, title: s
                     "headersSize": -1, "bodySize": 0}
         if shake is not None:
             host = shake.request.headers.get("Host") or "127.0.0.1"
-            request["url"] = _redact(f"ws://{host}{shake.request.target}")
-            request["headers"] = [{"name": k, "value": _redact(v)} for k, v in shake.request.headers.items()]
+            request["url"] = redact(f"ws://{host}{shake.request.target}")
+            request["headers"] = [{"name": k, "value": redact_header(k, redact(v))}
+                                  for k, v in shake.request.headers.items()]
             response.update(status=shake.response.status, statusText=shake.response.reason,
-                            headers=[{"name": k, "value": v} for k, v in shake.response.headers.items()])
+                            headers=[{"name": k, "value": redact_header(k, redact(v))}
+                                     for k, v in shake.response.headers.items()])
         messages = []
         for r in rows:
             kind = _KINDS.get(r.opcode)
@@ -543,7 +542,7 @@ class MessagePanel(anywidget.AnyWidget):
         if fmt == "json":
             document: Any = [r.to_dict() for r in records]
             for row in document:
-                row["info"] = _redact(str(row["info"]))
+                row["info"] = redact(str(row["info"]))
         else:
             document = har(records, list(getattr(self.traffic, "handshakes", [])), self.started_wall, self.title)
         target.write_text(json.dumps(document, indent=1))
