@@ -5,9 +5,9 @@ four (``--maxprocesses`` in pyproject.toml). A good part of the suite waits rath
 browser, a server's timeout), and the extra worker fills some of that time: the whole command took 580 s with two
 workers and 526 s with three, on the same code and the same 2-core machine (November 2026).
 
-Order: with ``--dist loadfile`` each file goes whole to one worker, the next file to whichever worker is free
-first. xdist's own order (most items first) starts a file with few, long items (a notebook, the Run All browser
-test) last, and one worker then runs it alone while the others wait. Taking the longest first
+Order: with ``--dist loadfile`` each file goes whole to one worker, and a worker is handed the next file when it
+has two tests or fewer left. xdist's own order (most items first) starts a file with few, long items (a notebook,
+the Run All browser test) last, and one worker then runs it alone while the others wait. Taking the longest first
 (``--no-loadscope-reorder`` in pyproject.toml, and the sort below) leaves only short files for the end.
 
 The figures are the seconds each file took in a serial run on a 2-core machine (``pytest -n 0 --durations=0``,
@@ -59,8 +59,13 @@ SECONDS = {
 
 
 @pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist, which pytest without it (Binder's check) does not know
-def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
-    return len(os.sched_getaffinity(0)) + 1
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
+    """``-n auto``: the cores this process may use, plus one. ``None`` (xdist's own count) for ``-n logical`` or when
+    ``PYTEST_XDIST_AUTO_NUM_WORKERS`` is set."""
+    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS") or config.option.numprocesses == "logical":
+        return None
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()  # macOS: no affinity
+    return (cores or 1) + 1
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
