@@ -213,17 +213,19 @@ def test_har_carries_the_handshake_and_redacts_secrets():
 
 
 def test_har_redacts_a_handshake_that_did_not_come_through_a_log():
-    """The same rules as the log's (wskit.codec.redact): an api_key, a URL's password, cookies both ways."""
-    request = hs.build_request("127.0.0.1:9", "/chat?room=x&api_key=k3y", headers=[("Cookie", "sid=c00kie")])
+    """The same rules as the log's (wskit.codec.redact): an api_key, a bearer token, cookies both ways."""
+    request = hs.build_request("127.0.0.1:9", "/chat?room=x&api_key=k3y",
+                               headers=[("Cookie", "sid=c00kie"), ("Authorization", "Bearer t0ken")])
     response = hs.build_response(request, headers=[("Set-Cookie", "sid=n3w")])
     shake = SimpleNamespace(conn=0, request=request, response=response)
     log = TrafficLog()
     log.add("event", "OPEN")
     entry = har(log.records, [shake], 1_700_000_000.0, "t")["log"]["entries"][0]
     assert entry["request"]["url"] == "ws://127.0.0.1:9/chat?room=x&api_key=[redacted]"
-    assert {h["name"]: h["value"] for h in entry["request"]["headers"]}["Cookie"] == "[redacted]"
+    sent = {h["name"]: h["value"] for h in entry["request"]["headers"]}
+    assert (sent["Cookie"], sent["Authorization"]) == ("[redacted]", "Bearer [redacted]")
     assert {h["name"]: h["value"] for h in entry["response"]["headers"]}["Set-Cookie"] == "[redacted]"
-    assert not re.search("k3y|c00kie|n3w", json.dumps(entry))
+    assert not re.search("k3y|c00kie|t0ken|n3w", json.dumps(entry))
     assert wskit.live.log.redact is redact  # one implementation: the log's is the codec's
 
 

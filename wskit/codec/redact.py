@@ -1,8 +1,8 @@
 """Secrets out of text before it is kept or shown: query values, quoted and JSON values, URL passwords, headers.
 
 The traffic log (:mod:`wskit.live.log`) redacts what it records with these, on the loop, whatever a peer sends
-(linear in the text, and reading at most :data:`REDACT_WINDOW` of it); the message panel's HAR and CSV exports
-(:mod:`wskit.widgets.messagepanel`) apply the same rules again to what they write.
+(linear in the text, and reading at most :data:`REDACT_WINDOW` of it); the message panel's exports
+(:mod:`wskit.widgets.messagepanel`: a HAR document's handshakes, the JSON rows' info) apply the same rules again.
 """
 
 from __future__ import annotations
