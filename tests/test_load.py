@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
+import re
 import subprocess
 import sys
 
@@ -36,13 +38,15 @@ def test_a_clean_run_against_the_echo_server():
     assert (result.lost, result.out_of_order, result.errors) == (0, 0, {})
     ps = [result.percentile(q) for q in load.LoadResult.PERCENTILES]
     assert ps == sorted(ps) and ps[0] > 0
-    assert 0 < result.percentile(50, "connect") < 10_000  # within run()'s 10 s timeout, or it was an error
+    assert result.percentile(50, "connect") > 0  # every connection's set-up was timed (NaN if none was)
     assert len(result.seconds) >= 2 and sum(s[1] for s in result.seconds) == result.received
-    # check() passes at the run's own p99 and fails under any bound below it. How high that p99 is depends on the
-    # machine (another busy process doubles it), so no fixed bound is asserted here.
-    result.check(p99_ms=result.percentile(99))
-    with pytest.raises(AssertionError, match=r"p99 .* over 0\.0001 ms"):
-        result.check(p99_ms=0.0001)
+    # No latency bound is asserted: how high the p99 is depends on the machine (another busy process doubles it).
+    # check() is tested against the run's own p99: it passes at it, and fails just under it and far under it.
+    p99 = result.percentile(99)
+    result.check(p99_ms=p99)
+    for under in (math.nextafter(p99, 0), 0.0001):
+        with pytest.raises(AssertionError, match=rf"p99 .* over {re.escape(str(under))} ms"):
+            result.check(p99_ms=under)
     assert "lost 0" in result.table()
     over_time, _curve, rate = result.plot().axes
     assert [line.get_label() for line in over_time.get_lines()] == ["p50", "p99"]
