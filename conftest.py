@@ -2,7 +2,7 @@
 
 Workers: ``-n auto`` (the README's test command) starts one per core this process may use, at most four
 (``--maxprocesses`` in pyproject.toml). One more than the cores was tried (November 2026, 2 cores): the whole
-command took about 500 s instead of 580 s, but two of five runs failed a timing test that holds with one worker
+command took about 500 s instead of 580 s, but two of six runs failed a timing test that holds with one worker
 per core (CI37, CI38): the suite's measurements need the cores they run on.
 
 Order: with ``--dist loadfile`` each file goes whole to one worker, and a worker is handed the next file when it
