@@ -66,14 +66,14 @@ def kernel():
         yield k
 
 
-def _rtt_after(kernel: Kernel, measure: str, before: float) -> float:
-    """The round trip after the re-runs, measured up to three times until it is under twice ``before``: what a
-    leaked subscriber costs is there every time; another process's burst on the two cores is not."""
-    rtt = float("inf")
-    for _ in range(3):
-        rtt = min(rtt, kernel.value(measure))
+def _rtt_after(kernel: Kernel, measure: str, before: float, first: float) -> float:
+    """The round trip after the re-runs (``first``), measured again up to twice until it is under twice ``before``:
+    what a leaked subscriber costs is there every time; another process's burst on the two cores is not."""
+    rtt = first
+    for _ in range(2):
         if rtt < 2 * before:
             break
+        rtt = min(rtt, kernel.value(measure))
     return rtt
 
 
@@ -88,7 +88,7 @@ def test_rerunning_the_panel_cell_leaves_one_subscriber(kernel):
     before = kernel.value("{'rtt': best_round_trips(c), 'rss': rss_mb()}")
     _rerun(kernel, PANEL_CELL)
     after = kernel.value("{'rtt': best_round_trips(c), 'rss': rss_mb(), 'subscribers': c.log.subscribers}")
-    after["rtt"] = _rtt_after(kernel, "best_round_trips(c)", before["rtt"])
+    after["rtt"] = _rtt_after(kernel, "best_round_trips(c)", before["rtt"], after["rtt"])
     print(f"panel cell x{RERUNS}: {before} -> {after}")
     assert after["subscribers"] <= 1
     assert after["rss"] - before["rss"] < RSS_BOUND_MB, (before, after)
@@ -108,7 +108,7 @@ def test_rerunning_the_chat_room_cell_leaves_one_subscriber_per_client(kernel):
         "{'rtt': best_round_trips(people[2], also=people[:2]), 'rss': rss_mb(), "
         "'subscribers': [p.log.subscribers for p in people]}"
     )
-    after["rtt"] = _rtt_after(kernel, "best_round_trips(people[2], also=people[:2])", before["rtt"])
+    after["rtt"] = _rtt_after(kernel, "best_round_trips(people[2], also=people[:2])", before["rtt"], after["rtt"])
     print(f"chat cell x{RERUNS}: {before} -> {after}")
     assert max(after["subscribers"]) <= 1
     assert after["rss"] - before["rss"] < RSS_BOUND_MB, (before, after)
