@@ -94,11 +94,10 @@ def test_a_cell_waiting_on_a_full_log_does_not_slow_the_loop():
         assert c.recv() == f"x{i}"
     assert len(c.log) == c.log.maxlen
     without = max(echo_rate(c) for _ in range(3))
-    stop = threading.Event()
     looked = {id(srv.log): 0, id(c.log): 0}
     waits = {id(srv.log): 0, id(c.log): 0}
 
-    def waiter(log):
+    def waiter(log, stop):
         def never(record):
             looked[id(log)] += 1
             return False
@@ -108,27 +107,36 @@ def test_a_cell_waiting_on_a_full_log_does_not_slow_the_loop():
             with contextlib.suppress(TimeoutError):
                 log.wait_for(never, timeout=0.5)
 
-    waiters = [threading.Thread(target=waiter, args=(log,), daemon=True) for log in (srv.log, c.log)]
-    for thread in waiters:
-        thread.start()
-    try:
-        deadline = time.monotonic() + 10
-        while not (srv.log.waiting and c.log.waiting) and time.monotonic() < deadline:
-            time.sleep(0.005)  # until both threads are in wait_for (a thread start has no event to wait on)
-        assert srv.log.waiting and c.log.waiting  # the cells do wait
-        waiting = max(echo_rate(c) for _ in range(3))
-    finally:
-        stop.set()
+    def rate_with_waiting_cells() -> float:
+        stop = threading.Event()
+        waiters = [threading.Thread(target=waiter, args=(log, stop), daemon=True) for log in (srv.log, c.log)]
         for thread in waiters:
-            thread.join(5)
-    after = max(echo_rate(c) for _ in range(3))  # alone again: a machine that got busier meanwhile is slower here too
-    print(f"echo: {without:.0f} round trips/s alone, {waiting:.0f} with a cell waiting on each full log, {after:.0f} "
-          f"alone again; records looked at: {looked}")
-    assert waiting >= min(without, after) / 2
-    # each wait looks once at what is logged (10,000), then only at the new records (4 per round trip, 3 x 400)
-    for log in (srv.log, c.log):
-        assert looked[id(log)] <= waits[id(log)] * 10_000 + 3 * 400 * 4 + 100
+            thread.start()
+        try:
+            deadline = time.monotonic() + 10
+            while not (srv.log.waiting and c.log.waiting) and time.monotonic() < deadline:
+                time.sleep(0.005)  # until both threads are in wait_for (a thread start has no event to wait on)
+            assert srv.log.waiting and c.log.waiting  # the cells do wait
+            return max(echo_rate(c) for _ in range(3))
+        finally:
+            stop.set()
+            for thread in waiters:
+                thread.join(5)
 
+    # A waiting cell that slowed the loop would do so every time; another process's burst on the cores does not
+    # last: up to three tries, each compared with the rate alone just after it.
+    for tries in range(1, 4):
+        waiting = rate_with_waiting_cells()
+        after = max(echo_rate(c) for _ in range(3))  # alone again: a machine that got busier is slower here too
+        print(f"try {tries}, echo: {without:.0f} round trips/s alone, {waiting:.0f} with a cell waiting on each full "
+              f"log, {after:.0f} alone again; records looked at: {looked}")
+        if waiting >= min(without, after) / 2:
+            break
+    assert waiting >= min(without, after) / 2
+    # each wait looks once at what is logged (10,000), then only at the new records (4 per round trip, 3 x 400 per
+    # try)
+    for log in (srv.log, c.log):
+        assert looked[id(log)] <= waits[id(log)] * 10_000 + tries * 3 * 400 * 4 + 100
 
 def test_wait_for_sees_records_logged_before_and_after_and_costs_only_new_ones():
     log = TrafficLog()
