@@ -28,6 +28,7 @@ from websockets.server import ServerProtocol
 from ..codec.handshake import Headers, Request, Response
 from ..codec.kinds import RecordKind
 from .log import MAX_TARGET, RECORD_OVERHEAD, TrafficLog, redact_bounded
+from .loop import read_small
 
 __all__ = [
     "PRIVATE_HOOKS",
@@ -48,7 +49,10 @@ PRIVATE_HOOKS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("websockets.protocol.Protocol", "receive_data", ("self", "data")),
     ("websockets.server.ServerProtocol", "send_response", ("self", "response")),
     ("websockets.client.ClientProtocol", "process_response", ("self", "response")),
+    ("websockets.asyncio.connection.Connection", "connection_made", ("self", "transport")),
     ("websockets.asyncio.connection.Connection", "connection_lost", ("self", "exc")),
+    # wskit.load's connection hands each data frame to its user in the callback that parsed it
+    ("websockets.asyncio.connection.Connection", "process_event", ("self", "event")),
     ("websockets.asyncio.connection.Connection", "data_received", ("self", "data")),
     ("websockets.asyncio.connection.Connection", "send_data", ("self",)),
 )
@@ -305,6 +309,10 @@ class _Logged:
     def wskit_conn(self) -> int:
         """The connection number in the log (0 on a client)."""
         return self.protocol.wskit.conn
+
+    def connection_made(self, transport: Any) -> None:
+        super().connection_made(transport)  # type: ignore[misc]
+        read_small(transport)
 
     def connection_lost(self, exc: Exception | None) -> None:
         super().connection_lost(exc)  # type: ignore[misc]

@@ -59,6 +59,7 @@ class TCPEchoServer(_loop.LiveObject):
         self.port: int = self._server.sockets[0].getsockname()[1]
 
     async def _echo(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        _loop.read_small(writer.transport)  # as the WebSocket servers read: a fair baseline
         try:
             while data := await reader.read(65536):
                 self.bytes_echoed += len(data)
@@ -319,6 +320,7 @@ class HTTPClient:
 
     async def __aenter__(self) -> HTTPClient:
         self._reader, self._writer = await asyncio.open_connection(self.host, self.port)
+        _loop.read_small(self._writer.transport)
         self._http = h11.Connection(h11.CLIENT)  # a new connection: no request made on it yet
         return self
 

@@ -253,6 +253,7 @@ class _Counted(asyncio.Protocol):
     def connection_made(self, transport: Any) -> None:
         self._transport = transport
         _count_writes(transport, self._log)
+        _loop.read_small(transport)
         self._inner.connection_made(transport)
 
     def abort(self) -> None:
@@ -288,6 +289,7 @@ def _counted_session(log: TrafficLog) -> aiohttp.ClientSession:
     class CountedHandler(ResponseHandler):
         def connection_made(self, transport: asyncio.BaseTransport) -> None:
             _count_writes(transport, log)
+            _loop.read_small(transport)
             super().connection_made(transport)
 
         def data_received(self, data: bytes) -> None:
