@@ -103,6 +103,59 @@ async def aenumerate(iterable):
         i += 1
 
 
+@pytest.mark.slow  # seconds of real work: not in the quick loop (CI runs it)
+def test_fragmented_echoes_are_joined_and_strangers_ignored():
+    """Each echo is read in the callback that parsed it (no message queue): a message in fragments is joined first,
+    and a text message or a binary one that is not ours is passed over, as before."""
+
+    async def fragments_and_chatter(ws):
+        await ws.send("hello, a text message the generator ignores")
+        async for message in ws:
+            await ws.send(b"not one of ours")
+            await ws.send([message[:5], message[5:20], message[20:]])  # one message in three frames
+
+    result = load.run(wskit.Server(fragments_and_chatter).url, phases=[load.Phase(0.5, 4)], messages=5, rate=50,
+                      size=100, progress=False)
+    assert result.sent == result.received == result.users * 5
+    assert (result.lost, result.out_of_order, result.errors) == (0, 0, {})
+
+
+@pytest.mark.slow  # seconds of real work: not in the quick loop (CI runs it)
+def test_a_server_that_closes_mid_run_is_one_error_per_user():
+    async def two_then_goodbye(ws):
+        for _ in range(2):
+            await ws.send(await ws.recv())
+        await ws.close(1000, "that will do")
+
+    result = load.run(wskit.Server(two_then_goodbye).url, phases=[load.Phase(0.5, 4)], messages=6, rate=20,
+                      timeout=2, progress=False)
+    assert result.received == result.users * 2 and result.lost == result.users * 4
+    assert result.errors == {"ConnectionClosedOK": result.users}  # what websockets' recv() and send() raise
+
+
+@pytest.mark.slow  # seconds of real work: not in the quick loop (CI runs it)
+def test_a_server_that_stops_reading_holds_the_sender_back():
+    """Flow control: once the transport pauses writing, the rest goes through websockets' send(), which waits for
+    the buffer to drain; the run still ends on its own, counting the user's echoes as lost."""
+    stop = asyncio.Event()
+
+    async def stops_reading(ws):
+        await stop.wait()
+        async for _ in ws:  # reads again once the run is over, and so sees the generator's connection end
+            pass
+
+    srv = wskit.Server(stops_reading, max_size=None)
+    messages, size = 200, 256 * 1024  # 50 MiB: more than the socket buffers and the server's queue hold
+    try:
+        result = load.run(srv.url, phases=[load.Phase(0.1, 10)], messages=messages, rate=1000, size=size,
+                          timeout=1, progress=False)
+    finally:
+        wskit.live.loop.get_loop().call_soon_threadsafe(stop.set)
+    assert result.users == 1 and result.received == 0 and result.lost == messages
+    assert result.errors == {"echo timeout": 1}
+    assert 0 < result.sent < messages  # the sender waited for the drain instead of queueing every message
+
+
 def test_latency_is_timed_from_the_intended_send_time():
     """A server that stalls once delays every message queued behind the stall: that must show."""
 

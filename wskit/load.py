@@ -246,13 +246,77 @@ class _Run:
         self._roll(time.perf_counter() + 1)
 
 
+def _echo_connection_class() -> type:
+    """The connection class of a WebSocket user (made on first use: importing wskit.load stays light)."""
+    global _EchoConnection
+    if _EchoConnection is None:
+        from websockets.asyncio.client import ClientConnection
+        from websockets.frames import Frame, Opcode
+
+        text, binary, cont = Opcode.TEXT, Opcode.BINARY, Opcode.CONT
+
+        class EchoConnection(ClientConnection):
+            """A load-test user's connection: each data message goes to ``on_message`` in the callback in which
+            websockets parsed it (``data_received``), with no message queue and no task to wake per echo (see
+            :func:`_websocket_user`). Fragments are joined first; pings, pongs and closes are websockets' own."""
+
+            on_message: Callable[[bytes | str], None] | None = None
+            on_lost: Callable[[], None] | None = None
+            _fragments: list[Any] | None = None
+
+            def process_event(self, event: Any) -> None:
+                on_message = self.on_message
+                if on_message is None or event.__class__ is not Frame or event.opcode not in (text, binary, cont):
+                    super().process_event(event)  # the handshake's response, control frames, or no user yet
+                    return
+                if event.opcode is cont:
+                    if self._fragments is None:
+                        return  # a continuation with nothing to continue: websockets' parser refuses it first
+                    self._fragments.append(event)
+                elif event.fin:
+                    on_message(bytes(event.data) if event.opcode is binary else bytes(event.data).decode(
+                        "utf-8", "replace"))
+                    return
+                else:
+                    self._fragments = [event]
+                if event.fin and self._fragments:
+                    fragments, self._fragments = self._fragments, None
+                    data = b"".join(bytes(fragment.data) for fragment in fragments)
+                    on_message(data if fragments[0].opcode is binary else data.decode("utf-8", "replace"))
+
+            def connection_made(self, transport: Any) -> None:
+                super().connection_made(transport)
+                _loop.read_small(transport)
+
+            def connection_lost(self, exc: Exception | None) -> None:
+                super().connection_lost(exc)
+                on_lost = self.on_lost
+                if on_lost is not None:
+                    on_lost()
+
+        _EchoConnection = EchoConnection
+    return _EchoConnection
+
+
+_EchoConnection: type | None = None
+
+
 async def _websocket_user(state: _Run, url: str, user: int, messages: int, rate: float, timeout: float) -> None:
+    """One virtual user: connect, send ``messages`` at ``rate`` a second, match and time every echo, close.
+
+    The sends are timer callbacks and the echoes are read in the callback that parsed them (``on_message``), so a
+    message costs no task switch at all: this coroutine only connects, waits for the last echo (or the first
+    error) and closes. Whatever the direct write cannot do (the transport is paused by flow control, or the
+    connection is not open) falls back to ``await ws.send()`` for the rest of the messages, errors included.
+    """
     from websockets.asyncio.client import connect
+    from websockets.protocol import State
 
     started = time.perf_counter()
     try:
-        ws = await asyncio.wait_for(connect(url, compression=None, proxy=None, max_size=None,
-                                            ping_interval=None, open_timeout=timeout), timeout)
+        ws = await asyncio.wait_for(connect(url, compression=None, proxy=None, max_size=None, ping_interval=None,
+                                            open_timeout=timeout, create_connection=_echo_connection_class()),
+                                    timeout)
     except Exception as exc:  # counted, never raised: one user's failure is data
         state.errors[type(exc).__name__] += 1
         return
@@ -262,48 +326,95 @@ async def _websocket_user(state: _Run, url: str, user: int, messages: int, rate:
     state.open.add(ws)
     state.result.connected += 1
     state.result.connect.record(time.perf_counter() - started)
-    intended = [0.0] * messages
+    loop = asyncio.get_running_loop()
+    begin = time.perf_counter()
+    intended = [begin + seq / rate for seq in range(messages)]
     pending = set(range(messages))
     highest = -1
+    finished = loop.create_future()  # the last echo came (result) or the user failed (exception)
+    timer: asyncio.TimerHandle | None = None
+    slow: asyncio.Task[None] | None = None
 
-    async def receive() -> None:
+    def fail(exc: BaseException) -> None:
+        if not finished.done():
+            finished.set_exception(exc)
+
+    def on_message(data: bytes | str) -> None:
         nonlocal highest
-        while pending:
-            data = await ws.recv()
-            if not isinstance(data, bytes) or len(data) < HEADER.size:
-                continue
-            who, seq, tag = HEADER.unpack_from(data)
-            if tag != TAG or who != user or seq not in pending:
-                continue
-            pending.discard(seq)
-            if seq < highest:
-                state.result.out_of_order += 1
-            highest = max(highest, seq)
-            state.echoed(intended[seq])
+        if not isinstance(data, bytes) or len(data) < HEADER.size:
+            return
+        who, seq, tag = HEADER.unpack_from(data)
+        if tag != TAG or who != user or seq not in pending:
+            return
+        pending.discard(seq)
+        if seq < highest:
+            state.result.out_of_order += 1
+        highest = max(highest, seq)
+        state.echoed(intended[seq])
+        if not pending and not finished.done():
+            finished.set_result(None)
 
-    receiver = asyncio.ensure_future(receive())
-    try:
-        begin = time.perf_counter()
-        for seq in range(messages):
-            intended[seq] = begin + seq / rate
+    def on_lost() -> None:  # what ws.recv() would raise now
+        fail(ws.protocol.close_exc)
+
+    async def send_slowly(first: int) -> None:
+        """The rest of the messages through websockets' own send(), which waits for the transport to drain."""
+        try:
+            for seq in range(first, messages):
+                delay = intended[seq] - time.perf_counter()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                if state.stopping:
+                    return
+                await ws.send(state.message(user, seq))
+                state.sent()
+        except Exception as exc:
+            fail(exc)
+
+    def send_from(seq: int) -> None:
+        """On the loop: send every message that is due, from ``seq``; a timer calls again for the next one."""
+        nonlocal timer, slow
+        timer = None
+        while seq < messages and not state.stopping:
             delay = intended[seq] - time.perf_counter()
             if delay > 0:
-                await asyncio.sleep(delay)
-            if state.stopping:
-                raise asyncio.CancelledError
-            await ws.send(state.message(user, seq))
+                timer = loop.call_later(delay, send_from, seq)
+                return
+            if ws.protocol.state is not State.OPEN or ws.paused or ws.send_in_progress is not None:
+                slow = loop.create_task(send_slowly(seq))
+                return
+            try:
+                ws.protocol.send_binary(state.message(user, seq))
+                ws.send_data()
+            except Exception:  # websockets' send() says what went wrong, as it would have
+                slow = loop.create_task(send_slowly(seq))
+                return
             state.sent()
-        await asyncio.wait_for(receiver, timeout)
+            seq += 1
+
+    ws.on_message, ws.on_lost = on_message, on_lost
+    try:
+        if ws.protocol.state is not State.OPEN:  # closed between the handshake and now: recv() would raise
+            on_lost()
+        send_from(0)
+        await asyncio.wait_for(asyncio.shield(finished), max(0.0, intended[-1] - time.perf_counter()) + timeout)
     except TimeoutError:
         state.errors["echo timeout"] += 1
     except asyncio.CancelledError:  # the run was interrupted: drop the connection at once, no closing handshake
-        receiver.cancel()
         ws.transport.abort()
         raise
     except Exception as exc:
         state.errors[type(exc).__name__] += 1
     finally:
-        receiver.cancel()
+        ws.on_message = ws.on_lost = None
+        if timer is not None:
+            timer.cancel()
+        if slow is not None:
+            slow.cancel()
+        if not finished.done():
+            finished.cancel()
+        elif not finished.cancelled():
+            finished.exception()  # retrieved: asyncio does not warn about it
         state.open.discard(ws)
         state.result.lost += len(pending)
     try:
