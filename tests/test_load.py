@@ -17,6 +17,8 @@ import pytest
 
 import wskit
 from wskit import load
+from wskit.codec import frames as codec_frames
+from wskit.codec import handshake as hs
 
 pytestmark = pytest.mark.usefixtures("clean_kit")
 
@@ -136,7 +138,7 @@ def test_a_server_that_closes_mid_run_is_one_error_per_user():
 @pytest.mark.slow  # seconds of real work: not in the quick loop (CI runs it)
 def test_a_server_that_stops_reading_holds_the_sender_back():
     """Flow control: once the transport pauses writing, the rest goes through websockets' send(), which waits for
-    the buffer to drain; the run still ends on its own, counting the user's echoes as lost."""
+    the buffer to drain, for ``timeout`` at most; the run ends on its own, counting the user's echoes as lost."""
     stop = asyncio.Event()
 
     async def stops_reading(ws):
@@ -152,8 +154,154 @@ def test_a_server_that_stops_reading_holds_the_sender_back():
     finally:
         wskit.live.loop.get_loop().call_soon_threadsafe(stop.set)
     assert result.users == 1 and result.received == 0 and result.lost == messages
-    assert result.errors == {"echo timeout": 1}
+    assert result.errors == {"send timeout": 1}
     assert 0 < result.sent < messages  # the sender waited for the drain instead of queueing every message
+
+
+@pytest.mark.slow  # seconds of real work: not in the quick loop (CI runs it)
+def test_echoes_of_sends_that_flow_control_delayed_still_count():
+    """A server that stops reading for 0.8 s, then echoes each message 0.5 s after it reads it. Flow control held
+    the last sends back until the stall ended (t ≈ 0.8 s), though they were meant to go by t = 0.08 s. Their echoes
+    come at about 1.3 s, within ``timeout`` (1 s) of when they went, and count; counted from when they were meant
+    to go, the user would have given up at 1.08 s."""
+
+    async def stalls(ws):
+        async def later(message):
+            await asyncio.sleep(0.5)
+            await ws.send(message)
+
+        await asyncio.sleep(0.8)
+        echoes = [asyncio.ensure_future(later(message)) async for message in ws]
+        await asyncio.gather(*echoes, return_exceptions=True)
+
+    # 20 MiB: more than the server's queue (16 messages) and both sockets' buffers hold, so flow control must act
+    result = load.run(wskit.Server(stalls, max_size=None).url, phases=[load.Phase(0.1, 10)], messages=80, rate=1000,
+                      size=256 * 1024, timeout=1, progress=False)
+    assert result.sent == result.received == 80 and (result.lost, result.errors) == (0, {})
+    assert result.percentile(100) > 1100  # the last echo came more than timeout after its intended send
+
+
+class _Frames:
+    """Whole frames from a stream, with the kit's codec."""
+
+    def __init__(self, reader: asyncio.StreamReader) -> None:
+        self.reader, self.data = reader, b""
+
+    async def next(self) -> codec_frames.Frame:
+        while True:
+            try:
+                frame, self.data = codec_frames.decode(self.data)
+                return frame
+            except codec_frames.Incomplete:
+                chunk = await self.reader.read(65536)
+                if not chunk:
+                    raise ConnectionError("closed") from None
+                self.data += chunk
+
+
+def raw_server(session):
+    """A WebSocket server written with the kit's codec, for byte sequences a library server would not send: the
+    101's bytes are handed to ``session(frames, writer, answer)``, which writes them with whatever it likes."""
+
+    async def handle(reader, writer):
+        head = await reader.readuntil(b"\r\n\r\n")
+        answer = hs.build_response(hs.parse_request(head)).to_bytes()
+        try:
+            await session(_Frames(reader), writer, answer)
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+    async def start():
+        return await asyncio.start_server(handle, "127.0.0.1", 0)
+
+    wskit.live.loop.get_loop()  # started if no server or client started it yet
+    server = wskit.live.loop.run(start())
+    return server, f"ws://127.0.0.1:{server.sockets[0].getsockname()[1]}/"
+
+
+def frame(opcode: codec_frames.Opcode, payload: bytes) -> bytes:
+    return codec_frames.encode(codec_frames.Frame(opcode, payload))
+
+
+async def echo_until_closed(frames, writer):
+    while True:
+        got = await frames.next()
+        if got.opcode is codec_frames.Opcode.CLOSE:
+            writer.write(frame(codec_frames.Opcode.CLOSE, got.payload))
+            return
+        writer.write(frame(got.opcode, got.payload))
+
+
+def close_server(server) -> None:
+    async def close():
+        server.close()
+        await server.wait_closed()
+
+    wskit.live.loop.run(close())
+
+
+@pytest.mark.slow  # seconds of real work: not in the quick loop (CI runs it)
+def test_messages_before_the_first_send_are_passed_over_not_queued():
+    """A server that greets with 20 messages in the same write as its 101: none can be an echo, and none is kept
+    (queued unread, past 16 frames websockets would stop reading the socket, and no echo would come)."""
+
+    async def greets(frames, writer, answer):
+        writer.write(answer + b"".join(frame(codec_frames.Opcode.TEXT, b"welcome %d" % i) for i in range(20)))
+        await echo_until_closed(frames, writer)
+
+    server, url = raw_server(greets)
+    try:
+        result = load.run(url, phases=[load.Phase(0.5, 4)], messages=5, rate=20, timeout=1, progress=False)
+    finally:
+        close_server(server)
+    assert result.sent == result.received == result.users * 5 and (result.lost, result.errors) == (0, {})
+
+
+@pytest.mark.slow  # seconds of real work: not in the quick loop (CI runs it)
+def test_an_echo_of_a_message_not_sent_yet_is_not_counted():
+    """A server that answers the first message with copies numbered for every message (a replayed backlog, a bug):
+    only the first is an echo; the others would be "received" before they were sent."""
+
+    async def replays(frames, writer, answer):
+        writer.write(answer)
+        while True:
+            got = await frames.next()
+            if got.opcode is codec_frames.Opcode.CLOSE:
+                writer.write(frame(codec_frames.Opcode.CLOSE, got.payload))
+                return
+            user, seq, tag = load.HEADER.unpack_from(got.payload)
+            if seq == 0:
+                for n in range(5):
+                    writer.write(frame(got.opcode, load.HEADER.pack(user, n, tag) + got.payload[load.HEADER.size:]))
+
+    server, url = raw_server(replays)
+    try:
+        result = load.run(url, phases=[load.Phase(0.5, 4)], messages=5, rate=20, timeout=0.5, progress=False)
+    finally:
+        close_server(server)
+    assert result.sent == result.users * 5 and result.received == result.users
+    assert result.lost == result.users * 4 and result.errors == {"echo timeout": result.users}
+
+
+@pytest.mark.slow  # seconds of real work: not in the quick loop (CI runs it)
+def test_a_connection_already_closing_when_the_user_starts():
+    """The server's close frame comes in the same write as its 101, and its TCP close a while later: the user finds
+    the connection closing, and counts what websockets' send() raises."""
+
+    async def goodbye(frames, writer, answer):
+        writer.write(answer + frame(codec_frames.Opcode.CLOSE, codec_frames.close_payload(1000, "bye")))
+        await frames.next()  # the client's close frame
+        await asyncio.sleep(0.3)
+
+    server, url = raw_server(goodbye)
+    try:
+        result = load.run(url, phases=[load.Phase(0.5, 4)], messages=5, rate=20, timeout=2, progress=False)
+    finally:
+        close_server(server)
+    assert result.sent == result.received == 0 and result.lost == result.users * 5
+    assert result.errors == {"ConnectionClosedOK": result.users}
 
 
 def test_latency_is_timed_from_the_intended_send_time():

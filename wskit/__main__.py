@@ -74,7 +74,8 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--rate", type=float, default=10.0, help="messages a second per user (default 10)")
     run.add_argument("--size", type=int, default=64, help="bytes per message (default 64)")
     run.add_argument("--event", default="echo", help="Socket.IO event that echoes (default 'echo')")
-    run.add_argument("--timeout", type=float, default=10.0)
+    run.add_argument("--timeout", type=float, default=10.0,
+                     help="seconds to connect, to wait for a send held back by flow control, and for the last echoes")
     run.add_argument("--json", action="store_true", help="print the summary as JSON")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     run.add_argument("--loop", choices=["asyncio", "uvloop"], default="asyncio",

@@ -265,10 +265,12 @@ def _echo_connection_class() -> type:
             _fragments: list[Any] | None = None
 
             def process_event(self, event: Any) -> None:
-                on_message = self.on_message
-                if on_message is None or event.__class__ is not Frame or event.opcode not in (text, binary, cont):
-                    super().process_event(event)  # the handshake's response, control frames, or no user yet
+                if event.__class__ is not Frame or event.opcode not in (text, binary, cont):
+                    super().process_event(event)  # the handshake's response, or a control frame
                     return
+                on_message = self.on_message
+                if on_message is None:  # before the user's first send (or after it ended): none of its echoes.
+                    return  # Not queued either: past 16 unread frames websockets would stop reading the socket
                 if event.opcode is cont:
                     if self._fragments is None:
                         return  # a continuation with nothing to continue: websockets' parser refuses it first
@@ -331,6 +333,8 @@ async def _websocket_user(state: _Run, url: str, user: int, messages: int, rate:
     intended = [begin + seq / rate for seq in range(messages)]
     pending = set(range(messages))
     highest = -1
+    written = 0  # messages handed to the connection so far: an "echo" of a later one is not an echo
+    last_write = begin
     finished = loop.create_future()  # the last echo came (result) or the user failed (exception)
     timer: asyncio.TimerHandle | None = None
     slow: asyncio.Task[None] | None = None
@@ -344,7 +348,7 @@ async def _websocket_user(state: _Run, url: str, user: int, messages: int, rate:
         if not isinstance(data, bytes) or len(data) < HEADER.size:
             return
         who, seq, tag = HEADER.unpack_from(data)
-        if tag != TAG or who != user or seq not in pending:
+        if tag != TAG or who != user or seq not in pending or seq >= written:
             return
         pending.discard(seq)
         if seq < highest:
@@ -358,7 +362,9 @@ async def _websocket_user(state: _Run, url: str, user: int, messages: int, rate:
         fail(ws.protocol.close_exc)
 
     async def send_slowly(first: int) -> None:
-        """The rest of the messages through websockets' own send(), which waits for the transport to drain."""
+        """The rest of the messages through websockets' own send(), which waits for the transport to drain (each
+        for at most ``timeout`` seconds: a server that stopped reading for good ends the user)."""
+        nonlocal written, last_write
         try:
             for seq in range(first, messages):
                 delay = intended[seq] - time.perf_counter()
@@ -366,14 +372,18 @@ async def _websocket_user(state: _Run, url: str, user: int, messages: int, rate:
                     await asyncio.sleep(delay)
                 if state.stopping:
                     return
-                await ws.send(state.message(user, seq))
+                written = seq + 1
+                await asyncio.wait_for(ws.send(state.message(user, seq)), timeout)
+                last_write = time.perf_counter()
                 state.sent()
+        except TimeoutError:
+            fail(_SendTimeout())
         except Exception as exc:
             fail(exc)
 
     def send_from(seq: int) -> None:
         """On the loop: send every message that is due, from ``seq``; a timer calls again for the next one."""
-        nonlocal timer, slow
+        nonlocal timer, slow, written, last_write
         timer = None
         while seq < messages and not state.stopping:
             delay = intended[seq] - time.perf_counter()
@@ -383,23 +393,39 @@ async def _websocket_user(state: _Run, url: str, user: int, messages: int, rate:
             if ws.protocol.state is not State.OPEN or ws.paused or ws.send_in_progress is not None:
                 slow = loop.create_task(send_slowly(seq))
                 return
+            written = seq + 1
             try:
                 ws.protocol.send_binary(state.message(user, seq))
                 ws.send_data()
             except Exception:  # websockets' send() says what went wrong, as it would have
                 slow = loop.create_task(send_slowly(seq))
                 return
+            last_write = time.perf_counter()
             state.sent()
             seq += 1
 
+    def echo_deadline() -> float:
+        """``timeout`` after the last message was meant to go, or went (flow control may have held it back)."""
+        return max(intended[-1], last_write) + timeout
+
     ws.on_message, ws.on_lost = on_message, on_lost
     try:
-        if ws.protocol.state is not State.OPEN:  # closed between the handshake and now: recv() would raise
-            on_lost()
+        if ws.protocol.state is State.CLOSED:  # closed between the handshake and now: recv() would raise
+            on_lost()  # (closing: the first send says how, as websockets' send() would)
         send_from(0)
-        await asyncio.wait_for(asyncio.shield(finished), max(0.0, intended[-1] - time.perf_counter()) + timeout)
+        while True:
+            sending = slow is not None and not slow.done()  # each of its sends is bounded by timeout
+            try:
+                await asyncio.wait_for(asyncio.shield(finished), timeout if sending else
+                                       max(0.0, echo_deadline() - time.perf_counter()))
+                break
+            except TimeoutError:
+                if not (sending or echo_deadline() > time.perf_counter()):
+                    raise
     except TimeoutError:
         state.errors["echo timeout"] += 1
+    except _SendTimeout:
+        state.errors["send timeout"] += 1
     except asyncio.CancelledError:  # the run was interrupted: drop the connection at once, no closing handshake
         ws.transport.abort()
         raise
@@ -419,9 +445,15 @@ async def _websocket_user(state: _Run, url: str, user: int, messages: int, rate:
         state.result.lost += len(pending)
     try:
         await asyncio.wait_for(ws.close(), timeout)
-    except BaseException:
+    except asyncio.CancelledError:
         ws.transport.abort()
         raise
+    except Exception:  # a closing handshake the server never finished: drop the connection (nothing was lost)
+        ws.transport.abort()
+
+
+class _SendTimeout(Exception):
+    """A message waited ``timeout`` seconds for the transport to drain (a server that stopped reading)."""
 
 
 async def _socketio_user(state: _Run, url: str, user: int, messages: int, rate: float, timeout: float,
@@ -573,7 +605,9 @@ def run(url: str, **options: Any) -> LoadResult:
         messages: messages each user sends.
         rate: messages a second each user sends.
         size: bytes per message (at least 16: user id, sequence number, tag).
-        timeout: seconds to connect, and to wait for the last echoes.
+        timeout: seconds to connect; to wait for a message that flow control holds back (a server that
+            stopped reading: a ``"send timeout"`` error); and to wait for the last echoes after the last message
+            went (an ``"echo timeout"`` error).
         allow_remote: permit a non-loopback target.
         progress: show a progress bar.
 
