@@ -225,13 +225,18 @@ def frame(opcode: codec_frames.Opcode, payload: bytes) -> bytes:
     return codec_frames.encode(codec_frames.Frame(opcode, payload))
 
 
-async def echo_until_closed(frames, writer):
+def echo(got: codec_frames.Frame) -> list[codec_frames.Frame]:
+    return [codec_frames.Frame(got.opcode, got.payload)]  # unmasked: a server's frame
+
+
+async def answer_until_closed(frames, writer, answer=echo):
+    """Write ``answer(frame)`` (a server's frames) for each data frame that comes; return the close."""
     while True:
         got = await frames.next()
         if got.opcode is codec_frames.Opcode.CLOSE:
             writer.write(frame(codec_frames.Opcode.CLOSE, got.payload))
             return
-        writer.write(frame(got.opcode, got.payload))
+        writer.write(b"".join(codec_frames.encode(reply) for reply in answer(got)))
 
 
 def close_server(server) -> None:
@@ -249,7 +254,7 @@ def test_messages_before_the_first_send_are_passed_over_not_queued():
 
     async def greets(frames, writer, answer):
         writer.write(answer + b"".join(frame(codec_frames.Opcode.TEXT, b"welcome %d" % i) for i in range(20)))
-        await echo_until_closed(frames, writer)
+        await answer_until_closed(frames, writer)
 
     server, url = raw_server(greets)
     try:
@@ -264,17 +269,16 @@ def test_an_echo_of_a_message_not_sent_yet_is_not_counted():
     """A server that answers the first message with copies numbered for every message (a replayed backlog, a bug):
     only the first is an echo; the others would be "received" before they were sent."""
 
+    def copies_for_every_number(got):
+        user, seq, tag = load.HEADER.unpack_from(got.payload)
+        body = got.payload[load.HEADER.size:]
+        if seq != 0:
+            return []
+        return [codec_frames.Frame(got.opcode, load.HEADER.pack(user, n, tag) + body) for n in range(5)]
+
     async def replays(frames, writer, answer):
         writer.write(answer)
-        while True:
-            got = await frames.next()
-            if got.opcode is codec_frames.Opcode.CLOSE:
-                writer.write(frame(codec_frames.Opcode.CLOSE, got.payload))
-                return
-            user, seq, tag = load.HEADER.unpack_from(got.payload)
-            if seq == 0:
-                for n in range(5):
-                    writer.write(frame(got.opcode, load.HEADER.pack(user, n, tag) + got.payload[load.HEADER.size:]))
+        await answer_until_closed(frames, writer, copies_for_every_number)
 
     server, url = raw_server(replays)
     try:

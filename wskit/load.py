@@ -31,6 +31,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import dataclasses
+import functools
 import ipaddress
 import json
 import math
@@ -246,61 +247,55 @@ class _Run:
         self._roll(time.perf_counter() + 1)
 
 
+@functools.cache
 def _echo_connection_class() -> type:
     """The connection class of a WebSocket user (made on first use: importing wskit.load stays light)."""
-    global _EchoConnection
-    if _EchoConnection is None:
-        from websockets.asyncio.client import ClientConnection
-        from websockets.frames import Frame, Opcode
+    from websockets.asyncio.client import ClientConnection
+    from websockets.frames import Frame, Opcode
 
-        text, binary, cont = Opcode.TEXT, Opcode.BINARY, Opcode.CONT
+    text, binary, cont = Opcode.TEXT, Opcode.BINARY, Opcode.CONT
 
-        class EchoConnection(ClientConnection):
-            """A load-test user's connection: each data message goes to ``on_message`` in the callback in which
-            websockets parsed it (``data_received``), with no message queue and no task to wake per echo (see
-            :func:`_websocket_user`). Fragments are joined first; pings, pongs and closes are websockets' own."""
+    class EchoConnection(ClientConnection):
+        """A load-test user's connection: each data message goes to ``on_message`` in the callback in which
+        websockets parsed it (``data_received``), with no message queue and no task to wake per echo (see
+        :func:`_websocket_user`). Fragments are joined first; pings, pongs and closes are websockets' own."""
 
-            on_message: Callable[[bytes | str], None] | None = None
-            on_lost: Callable[[], None] | None = None
-            _fragments: list[Any] | None = None
+        on_message: Callable[[bytes | str], None] | None = None
+        on_lost: Callable[[], None] | None = None
+        _fragments: list[Any] | None = None
 
-            def process_event(self, event: Any) -> None:
-                if event.__class__ is not Frame or event.opcode not in (text, binary, cont):
-                    super().process_event(event)  # the handshake's response, or a control frame
-                    return
-                on_message = self.on_message
-                if on_message is None:  # before the user's first send (or after it ended): none of its echoes.
-                    return  # Not queued either: past 16 unread frames websockets would stop reading the socket
-                if event.opcode is cont:
-                    if self._fragments is None:
-                        return  # a continuation with nothing to continue: websockets' parser refuses it first
-                    self._fragments.append(event)
-                elif event.fin:
-                    on_message(bytes(event.data) if event.opcode is binary else bytes(event.data).decode(
-                        "utf-8", "replace"))
-                    return
-                else:
-                    self._fragments = [event]
-                if event.fin and self._fragments:
-                    fragments, self._fragments = self._fragments, None
-                    data = b"".join(bytes(fragment.data) for fragment in fragments)
-                    on_message(data if fragments[0].opcode is binary else data.decode("utf-8", "replace"))
+        def process_event(self, event: Any) -> None:
+            if event.__class__ is not Frame or event.opcode not in (text, binary, cont):
+                super().process_event(event)  # the handshake's response, or a control frame
+                return
+            on_message = self.on_message
+            if on_message is None:  # before the user's first send (or after it ended): none of its echoes.
+                return  # Not queued either: past 16 unread frames websockets would stop reading the socket
+            if event.opcode is not cont:  # a message's first frame
+                fragments = [event]
+            elif self._fragments is not None:
+                fragments = self._fragments
+                fragments.append(event)
+            else:
+                return  # a continuation with nothing to continue: websockets' parser refuses it first
+            if not event.fin:
+                self._fragments = fragments
+                return
+            self._fragments = None
+            data = b"".join(bytes(fragment.data) for fragment in fragments)
+            on_message(data if fragments[0].opcode is binary else data.decode("utf-8", "replace"))
 
-            def connection_made(self, transport: Any) -> None:
-                super().connection_made(transport)
-                _loop.read_small(transport)
+        def connection_made(self, transport: Any) -> None:
+            super().connection_made(transport)
+            _loop.read_small(transport)
 
-            def connection_lost(self, exc: Exception | None) -> None:
-                super().connection_lost(exc)
-                on_lost = self.on_lost
-                if on_lost is not None:
-                    on_lost()
+        def connection_lost(self, exc: Exception | None) -> None:
+            super().connection_lost(exc)
+            on_lost = self.on_lost
+            if on_lost is not None:
+                on_lost()
 
-        _EchoConnection = EchoConnection
-    return _EchoConnection
-
-
-_EchoConnection: type | None = None
+    return EchoConnection
 
 
 async def _websocket_user(state: _Run, url: str, user: int, messages: int, rate: float, timeout: float) -> None:
