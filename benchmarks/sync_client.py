@@ -129,12 +129,18 @@ def ping_pong(cpus: tuple[int, int], count: int = 3000) -> float:
     return took[0] / count * 1e6
 
 
+def allowed_cpus() -> list[int]:
+    """The CPUs this process may run on; empty where the system cannot pin threads (macOS, Windows)."""
+    return sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_setaffinity") else []
+
+
 def machine_wake_ups() -> float | None:
     """Print the two-thread ping-pong on two CPUs and on one CPU (median of 5 each, alternating); return the first
-    (µs), or None when this process may use one CPU only."""
-    cpus = sorted(os.sched_getaffinity(0))
+    (µs), or None when this process may use one CPU only or cannot pin threads."""
+    cpus = allowed_cpus()
     if len(cpus) < 2:
-        print(f"{'thread ping-pong':>22}  this process may use one CPU only: every wake-up is a same-CPU one")
+        print(f"{'thread ping-pong':>22}  not measured: " + ("this system cannot pin a thread to a CPU" if not cpus
+              else "this process may use one CPU only, so every wake-up is a same-CPU one"))
         return None
     apart, together = [], []
     for _ in range(5):
@@ -160,6 +166,8 @@ def main() -> None:
     args = parser.parse_args()
     n = args.per_round
     if args.one_cpu:
+        if not allowed_cpus():
+            parser.error("--one-cpu needs a system that can pin threads to a CPU (Linux)")
         cpu = min(os.sched_getaffinity(0))
         os.sched_setaffinity(0, {cpu})  # before the loop thread starts: it inherits the mask
         print(f"\nThe same with every thread of this process on CPU {cpu} (--one-cpu): the kit's own cost when a "
@@ -205,7 +213,7 @@ def main() -> None:
         report("SocketIOClient.call", ours, bare)
     finally:
         wskit.stop_all()
-    if not (args.one_cpu or args.no_one_cpu) and len(os.sched_getaffinity(0)) > 1:
+    if not (args.one_cpu or args.no_one_cpu) and len(allowed_cpus()) > 1:
         sys.stdout.flush()
         again = [sys.executable, __file__, "--one-cpu", "--rounds", str(args.rounds), "--per-round", str(n)]
         subprocess.run(again, check=True)
