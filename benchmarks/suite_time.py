@@ -1,8 +1,8 @@
 """How long the course's own tests take: nbval over every notebook, the quick subset, and (with --full) the
 README's whole test command.
 
-Each is run as the README runs it (``.venv/bin/python -m pytest``, with pyproject.toml's options: one
-pytest-xdist worker per core, see conftest.py), and nbval is also run in one process (``-n 0``) in
+Each is run as the README runs it (``.venv/bin/python -m pytest``, with pyproject.toml's options:
+pytest-xdist workers, one more than the cores, see conftest.py), and nbval is also run in one process (``-n 0``) in
 the same session, as the baseline the side-by-side figure is a ratio of. Printed for each: wall seconds, the CPU
 seconds of the run and its children (kernels, servers, browsers: those their parents waited for), and the least
 wall time that CPU allows on this machine's cores, which says whether a target is out of reach without doing
