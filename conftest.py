@@ -4,9 +4,11 @@ Workers: ``-n auto`` (the README's test command) starts one more than the cores 
 (``--maxprocesses`` in pyproject.toml): about half of the suite's time is spent waiting (on kernels, Chromium, pip,
 nginx and the experiments' own schedules), and a third worker on two cores fills it. On a 2-core machine
 (November 2026) the whole command took 288 and 305 s with three workers against 352 to 372 s with two, and 332 s
-with three while another process kept a core busy. An earlier try failed timing tests that asserted noise (an
-idle-timeout clock, an echo-rate floor, a panel's update count over wall time); each now asserts what holds
-however the cores are shared, and the suite passes with both cores busy. ``-n 2`` (or any number) still chooses.
+with three while another process kept a core busy. Earlier tries failed three timing tests, each fixed since: an
+idle-timeout clock now starts at the connection's own last byte, an echo rate is compared with the rate measured
+alone just after it (up to three tries), and a panel's updates are checked by their spacing instead of their count
+over wall time. With three workers the suite then passed with both cores kept busy by two other processes.
+``-n 2`` (or any number) still chooses.
 
 Order: with ``--dist loadfile`` each file goes whole to one worker, and a worker is handed the next file when it
 has two tests or fewer left. xdist's own order (most items first) starts a file with few, long items (a notebook,
