@@ -474,31 +474,40 @@ class _Watchdog:
 
     def __init__(self, loop: asyncio.AbstractEventLoop, thread: threading.Thread) -> None:
         self.loop, self.loop_thread = loop, thread
-        self.beat = time.monotonic()
+        self.posted: float | None = None  # when the tick the loop has not run yet was posted (None: it ran)
         self.stopped = threading.Event()
         self.reports = 0
         self.thread = threading.Thread(target=self._main, name=WATCHDOG_NAME, daemon=True)
         self.thread.start()
 
-    def _tick(self) -> None:
-        self.beat = time.monotonic()
+    def _tick(self) -> None:  # on the loop
+        self.posted = None
 
     def _main(self) -> None:
+        """Post a tick; while the loop has not run it, measure how long it has waited.
+
+        The lag is counted from when the waiting tick was posted, not from the loop's last tick: a watchdog that the
+        machine itself held back (a busy core) then posts late, and the loop, which ran every tick it was given,
+        is not reported for the watchdog's own delay.
+        """
         reported = False
         while not self.stopped.wait(self.interval):
-            try:
-                self.loop.call_soon_threadsafe(self._tick)
-            except RuntimeError:  # the loop is closed
-                return
-            lag = time.monotonic() - self.beat - self.interval
+            posted = self.posted
+            if posted is None:  # the loop ran the last tick: post the next one
+                reported = False
+                self.posted = time.monotonic()  # before posting, so the tick's None cannot be overwritten
+                try:
+                    self.loop.call_soon_threadsafe(self._tick)
+                except RuntimeError:  # the loop is closed
+                    return
+                continue
+            lag = time.monotonic() - posted
             if lag > BLOCK_THRESHOLD and not reported:
                 reported = True
                 try:
                     self._report(lag)
                 except Exception as exc:  # pragma: no cover - a report must never kill the watchdog
                     print(f"wskit: watchdog report failed: {exc!r}", file=sys.stderr)
-            elif lag <= BLOCK_THRESHOLD:
-                reported = False
 
     def _report(self, lag: float) -> None:
         frame = sys._current_frames().get(self.loop_thread.ident or -1)
