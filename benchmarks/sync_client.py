@@ -166,9 +166,10 @@ def main() -> None:
     args = parser.parse_args()
     n = args.per_round
     if args.one_cpu:
-        if not allowed_cpus():
+        cpus = allowed_cpus()
+        if not cpus:
             parser.error("--one-cpu needs a system that can pin threads to a CPU (Linux)")
-        cpu = min(os.sched_getaffinity(0))
+        cpu = cpus[0]
         os.sched_setaffinity(0, {cpu})  # before the loop thread starts: it inherits the mask
         print(f"\nThe same with every thread of this process on CPU {cpu} (--one-cpu): the kit's own cost when a "
               "wake-up is cheap; for scale, not the target's verdict")

@@ -30,12 +30,15 @@ from ._pump import PUMP, Feed, cell_site, replace
 from .browserclient import _STATIC
 
 __all__ = [
-    "FILTERS", "KINDS", "MAX_BATCH_BYTES", "MessagePanel", "decode_rows", "encode_rows", "har", "parse_outgoing",
+    "FILTERS", "KINDS", "MAX_BATCH_BYTES", "MAX_BATCH_ROWS", "MIN_GAP", "MessagePanel", "decode_rows", "encode_rows",
+    "har", "parse_outgoing",
 ]
 
 FILTERS = ("All", "Sent", "Received", "Control")
 KINDS = ("text", "JSON", "hex bytes")
 MAX_BATCH_BYTES = 256 * 1024  # per widget message; a backlog goes out over the next ticks
+MAX_BATCH_ROWS = 8192  # per widget message, likewise
+MIN_GAP = 0.9  # of 1 / max_rate: the least time between two updates (the UI thread's 20 Hz tick may come early)
 CONTROL = tuple(sorted(CONTROL_KINDS))  # the "Control" filter, here and (through the model) in the browser
 _KINDS: dict[str, RecordKind] = dict(RecordKind.__members__)
 _CONNECTION_EVENTS = (RecordKind.OPEN, RecordKind.CLOSED, RecordKind.REJECTED)  # what changes a server's badge
