@@ -18,6 +18,7 @@ import socketio
 
 import wskit
 from wskit.codec import frames as fr
+from wskit.live import sio as sio_module
 
 
 @pytest.fixture
@@ -62,6 +63,39 @@ def test_ack_and_the_packets_on_the_wire(chat):
     assert '421["echo","hi",2]' in server_side
 
 
+
+def test_packet_lines_reach_the_log_without_a_log_record_and_a_failing_tap_breaks_nothing(chat, monkeypatch, capsys):
+    """Engine.IO's packet lines go straight to the traffic log (no LogRecord: the fast path of every packet);
+    other lines still take logging's usual path; a tap that fails is reported as logging reports a handler's
+    error, and the call still gets its answer."""
+    alice = client(chat)
+    made: list[str] = []
+    make_record = logging.Logger.makeRecord
+
+    def counted(self, name, level, fn, lno, msg, *args, **kwargs):
+        made.append(str(msg))
+        return make_record(self, name, level, fn, lno, msg, *args, **kwargs)
+
+    monkeypatch.setattr(logging.Logger, "makeRecord", counted)
+    before = len(alice.log.messages("sent")), len(chat.log.messages("received"))
+    for i in range(5):
+        assert alice.call("echo", i) == [i]
+    assert (len(alice.log.messages("sent")), len(chat.log.messages("received"))) == (before[0] + 5, before[1] + 5)
+    assert [m for m in made if "packet" in m] == []
+
+    alice._logger.info("a line that is not a packet %s", "line")  # the usual way, to the same log
+    assert "a line that is not a packet line" in [r.info for r in alice.log if r.opcode == "NOTE"]
+
+    def broken(self, message, args):
+        raise ValueError("the tap broke")
+
+    monkeypatch.setattr(sio_module._EngineIOTap, "packet", broken)
+    assert alice.call("echo", "still") == ["still"]
+    assert "ValueError: the tap broke" in capsys.readouterr().err
+
+    logger = alice._logger
+    alice.close()
+    assert logger.tap is None and logger.handlers == []  # closed: the logger no longer feeds the log
 def test_rooms_and_everyone_but_the_sender(chat):
     alice, bob, carol = client(chat), client(chat), client(chat, transports=["websocket"])
     assert alice.call("join", "lobby") == "joined lobby"
