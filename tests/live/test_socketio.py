@@ -63,7 +63,6 @@ def test_ack_and_the_packets_on_the_wire(chat):
     assert '421["echo","hi",2]' in server_side
 
 
-
 def test_packet_lines_reach_the_log_without_a_log_record_and_a_failing_tap_breaks_nothing(chat, monkeypatch, capsys):
     """Engine.IO's packet lines go straight to the traffic log (no LogRecord: the fast path of every packet);
     other lines still take logging's usual path; a tap that fails is reported as logging reports a handler's
@@ -92,10 +91,53 @@ def test_packet_lines_reach_the_log_without_a_log_record_and_a_failing_tap_break
     monkeypatch.setattr(sio_module._EngineIOTap, "packet", broken)
     assert alice.call("echo", "still") == ["still"]
     assert "ValueError: the tap broke" in capsys.readouterr().err
+    monkeypatch.undo()
 
     logger = alice._logger
     alice.close()
-    assert logger.tap is None and logger.handlers == []  # closed: the logger no longer feeds the log
+    records = len(alice.log)  # the close's own packets and events are in
+    logger.info("Sending packet %s data %s", "MESSAGE", "2late")
+    assert logger.tap is None and logger.handlers == [] and len(alice.log) == records  # closed: feeds nothing
+
+
+def test_a_handler_or_filter_added_to_engineio_logger_sees_the_packet_lines(chat):
+    """The short cut is the kit's own set-up only: a handler someone adds sees every packet line, and a filter
+    on the logger stops them before the traffic log, as logging does."""
+    alice = client(chat)
+    seen: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record):
+            seen.append(record.getMessage())
+
+    extra = Collect()
+    alice._logger.addHandler(extra)
+    try:
+        sent = len(alice.log.messages("sent"))
+        assert alice.call("echo", "watched") == ["watched"]
+        assert any(line.startswith("Sending packet MESSAGE data 2") for line in seen)
+        assert len(alice.log.messages("sent")) == sent + 1  # and the traffic log still has it
+    finally:
+        alice._logger.removeHandler(extra)
+    alice._logger.addFilter(lambda record: "packet" not in record.msg)
+    sent = len(alice.log.messages("sent"))
+    assert alice.call("echo", "filtered") == ["filtered"]
+    assert len(alice.log.messages("sent")) == sent
+
+
+def test_a_binary_attachment_is_logged_as_python_engineio_reports_it(chat):
+    """python-engineio's packet line for a binary message says "<binary>" and nothing of its bytes: the log says
+    so, instead of a 9-byte text message "4<binary>" that never travelled."""
+    alice = client(chat)
+    assert alice.call("echo", b"\x00\x01\x02") == [b"\x00\x01\x02"]
+    for log, direction in ((alice.log, "sent"), (chat.log, "received")):
+        binary = [r for r in log.messages(direction) if r.info == sio_module._BINARY_NOTE]
+        assert len(binary) == 1 and binary[0].data is None and binary[0].opcode == "MESSAGE"
+        assert not [r for r in log.messages(direction) if r.data == "4<binary>"]
+    announcing = [r.data for r in alice.log.messages("sent") if r.data and r.data.startswith("451-")]
+    assert announcing == ['451-1["echo",{"_placeholder":true,"num":0}]']  # one attachment, ack id 1
+
+
 def test_rooms_and_everyone_but_the_sender(chat):
     alice, bob, carol = client(chat), client(chat), client(chat, transports=["websocket"])
     assert alice.call("join", "lobby") == "joined lobby"

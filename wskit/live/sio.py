@@ -13,7 +13,9 @@
 Both keep a traffic log of Engine.IO packets (``OPEN``, ``PING``, ``PONG``,
 ``MESSAGE`` ...), read from Engine.IO's own packet logging: the data of each
 record is the packet as it travels on a WebSocket, e.g. ``42["chat","hi"]``,
-which :func:`wskit.codec.socketio.describe` decodes.
+which :func:`wskit.codec.socketio.describe` decodes. A binary message (an
+attachment) is a ``MESSAGE`` record with no data and a note: python-engineio
+logs it as ``<binary>``, without its bytes or size.
 """
 
 from __future__ import annotations
@@ -50,6 +52,8 @@ _CODES = {name: code for code, name in ENGINEIO_TYPES.items()}
 _PACKET = {"Sending packet %s data %s": "sent", "Received packet %s data %s": "received"}
 _SERVER_PACKET = {"%s: " + k: v for k, v in _PACKET.items()}
 _ANY_PACKET = _PACKET.keys() | _SERVER_PACKET.keys()
+_BINARY = "<binary>"  # python-engineio's packet line for a binary message (a Socket.IO attachment) says only this
+_BINARY_NOTE = 'a binary message: python-engineio logs it as "<binary>", without its bytes or size'
 
 #: Binary attachments one Socket.IO packet may announce (python-socketio alone accepts up to 10 digits' worth).
 MAX_ATTACHMENTS = 10
@@ -192,8 +196,11 @@ class _EngineIOTap(logging.Handler):
             text = None
         else:
             text = "" if data is None else str(data)
-        if text is None:  # a binary attachment: logged as bytes, as it travels
+        if text is None:  # bytes (no python-engineio release the kit pins logs them): as they travel
             self.log.add(direction, kind, size=len(data), data=bytes(data[: self.log.max_data]), conn=conn)
+            return
+        if text == _BINARY and kind == "MESSAGE":  # what python-engineio logs for a binary message, bytes unsaid
+            self.log.add(direction, kind, conn=conn, info=_BINARY_NOTE)
             return
         wire = f"{_CODES.get(kind, '?')}{text}"
         size = len(wire.encode())
@@ -207,17 +214,22 @@ class _TapLogger(logging.Logger):
 
     Engine.IO logs every packet it sends or receives. The usual way makes a ``LogRecord``, looks up the calling
     frame and takes the handler's lock, for a tap that reads only the format string and its arguments: about
-    15 µs a packet on the course's 2-core machine, four packets per ``call()`` (client and server side).
+    15 µs a packet on the course's 2-core machine, four packets per ``call()`` (client and server side). The
+    short cut is taken only in the kit's own set-up (the tap is the one handler, at INFO, with no filters): a
+    handler or filter someone adds (``client._logger``) sees every line, packets included.
     """
 
     tap: _EngineIOTap | None = None
 
     def info(self, msg: object, *args: Any, **kwargs: Any) -> None:
         tap = self.tap
-        packet = not kwargs and isinstance(msg, str) and msg in _ANY_PACKET
-        if packet and tap is not None and self.isEnabledFor(logging.INFO):
+        if (
+            tap is not None and not kwargs and isinstance(msg, str) and msg in _ANY_PACKET
+            and self.handlers == [tap] and not self.filters and not tap.filters and tap.level <= logging.INFO
+            and self.isEnabledFor(logging.INFO)
+        ):
             try:
-                tap.packet(msg, args)  # type: ignore[arg-type]
+                tap.packet(msg, args)
             except Exception:  # never let logging break the connection: reported as logging reports a handler's
                 tap.handleError(self.makeRecord(self.name, logging.INFO, "(engineio)", 0, msg, args, sys.exc_info()))
             return
