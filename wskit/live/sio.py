@@ -172,7 +172,7 @@ class _EngineIOTap(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         try:
             message, args = record.msg, record.args or ()
-            if message in _SERVER_PACKET or message in _PACKET:
+            if message in _ANY_PACKET:
                 self.packet(message, args)  # type: ignore[arg-type]
                 return
             note = record.getMessage()
@@ -190,15 +190,12 @@ class _EngineIOTap(logging.Handler):
             direction, conn = _SERVER_PACKET[message], self._conn(sid)
         else:
             (kind, data), direction, conn = args, _PACKET[message], 0
-        if isinstance(data, dict):
+        if data is None:
+            text = ""
+        elif isinstance(data, dict):
             text = json.dumps(data, separators=(",", ":"))
-        elif isinstance(data, (bytes, bytearray)):
-            text = None
         else:
-            text = "" if data is None else str(data)
-        if text is None:  # bytes (no python-engineio release the kit pins logs them): as they travel
-            self.log.add(direction, kind, size=len(data), data=bytes(data[: self.log.max_data]), conn=conn)
-            return
+            text = str(data)  # a text message, or "<binary>": python-engineio logs no bytes
         if text == _BINARY and kind == "MESSAGE":  # what python-engineio logs for a binary message, bytes unsaid
             self.log.add(direction, kind, conn=conn, info=_BINARY_NOTE)
             return
@@ -216,17 +213,16 @@ class _TapLogger(logging.Logger):
     frame and takes the handler's lock, for a tap that reads only the format string and its arguments: about
     15 µs a packet on the course's 2-core machine, four packets per ``call()`` (client and server side). The
     short cut is taken only in the kit's own set-up (the tap is the one handler, at INFO, with no filters): a
-    handler or filter someone adds (``client._logger``) sees every line, packets included.
+    handler or filter someone adds (``client._logger``) sees every line, packets included, and once the tap is
+    removed (the server or client closed) no line reaches the traffic log.
     """
 
-    tap: _EngineIOTap | None = None
-
     def info(self, msg: object, *args: Any, **kwargs: Any) -> None:
-        tap = self.tap
+        handlers = self.handlers
+        tap = handlers[0] if len(handlers) == 1 else None
         if (
-            tap is not None and not kwargs and isinstance(msg, str) and msg in _ANY_PACKET
-            and self.handlers == [tap] and not self.filters and not tap.filters and tap.level <= logging.INFO
-            and self.isEnabledFor(logging.INFO)
+            isinstance(tap, _EngineIOTap) and not kwargs and isinstance(msg, str) and msg in _ANY_PACKET
+            and not self.filters and not tap.filters and tap.level <= logging.INFO and self.isEnabledFor(logging.INFO)
         ):
             try:
                 tap.packet(msg, args)
@@ -236,7 +232,7 @@ class _TapLogger(logging.Logger):
         super().info(msg, *args, **kwargs)
 
 
-def _tap(log: TrafficLog, name: str) -> tuple[logging.Logger, _EngineIOTap]:
+def _tap(log: TrafficLog, name: str) -> tuple[_TapLogger, _EngineIOTap]:
     """A logger of our own for Engine.IO, and the handler that feeds ``log``.
 
     The logger is not registered with :mod:`logging` (no ``getLogger``): it lives and dies with the server
@@ -245,14 +241,11 @@ def _tap(log: TrafficLog, name: str) -> tuple[logging.Logger, _EngineIOTap]:
     logger = _TapLogger(f"wskit.engineio.{name}", logging.INFO)
     tap = _EngineIOTap(log)
     logger.addHandler(tap)
-    logger.tap = tap
     logger.propagate = False
     return logger, tap
 
 
 def _untap(logger: logging.Logger, tap: _EngineIOTap) -> None:
-    if isinstance(logger, _TapLogger):
-        logger.tap = None
     logger.removeHandler(tap)
     tap.close()
 
