@@ -111,15 +111,17 @@ def test_idle_timeout_closes_silent_connections_only() -> None:
     gets_server_pings = wskit.connect(pinged_proxy.ws_url, ping_interval=None, name="server-pings")
     talks_one_way = wskit.connect(sink_proxy.ws_url, ping_interval=None, name="one-way")
 
+    # the others stay open for three timeouts: any byte through the tunnel, either way, resets the timer. The
+    # one-way client talks from the start: waiting for the quiet one's close first left it silent for a whole
+    # timeout too, and on a busy machine nginx closed it (seen in a run with three test workers on two cores)
     opened = time.monotonic()
+    while time.monotonic() - opened < 3 * timeout:
+        talks_one_way.send("still here")
+        time.sleep(0.25)
     closed = quiet.log.wait_for(lambda r: r.opcode == "CLOSED", timeout=10)
     life = closed.time - quiet.log.wait_for(lambda r: r.opcode == "OPEN").time
     assert quiet.close_code == 1006 and life > timeout - 0.1
     assert "upstream timed out" in quiet_proxy.wait_for_log("upstream timed out", log="error")
-    # the others stay open for three timeouts: any byte through the tunnel, either way, resets the timer
-    while time.monotonic() - opened < 3 * timeout:
-        talks_one_way.send("still here")
-        time.sleep(0.25)
     assert not client_pings.closed and not gets_server_pings.closed and not talks_one_way.closed
     client_pings.send("and still working")
     assert client_pings.recv() == "and still working"
